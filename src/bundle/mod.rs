@@ -1,0 +1,54 @@
+//! Stage 4: the rendered bundle as bytes, and what to do with it — write it atomically
+//! ([`write`]) or compare it with what is on disk ([`check`]). The checksum manifest is part of
+//! the bundle ([`manifest`]).
+
+pub mod check;
+pub mod manifest;
+pub mod write;
+
+use std::collections::BTreeMap;
+
+/// One generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// Contents; always UTF-8 text ending in a newline.
+    pub contents: String,
+    /// Unix permission bits in the bundle (0o755 for scripts, 0o644 otherwise).
+    pub mode: u32,
+}
+
+/// Every file of `out/<host>/`, by path relative to it (`/`-separated, sorted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    /// The host name: the bundle's directory under the output root.
+    pub host: String,
+    /// Files by relative path.
+    pub files: BTreeMap<String, File>,
+}
+
+impl Bundle {
+    /// An empty bundle for `host`.
+    pub fn new(host: impl Into<String>) -> Self {
+        Self { host: host.into(), files: BTreeMap::new() }
+    }
+
+    /// Adds a file; a trailing newline is ensured so every file is a proper text file.
+    ///
+    /// # Panics
+    /// If two artifacts claim the same path: that is a bug in a renderer, never an input error,
+    /// because names are validated to be unique before rendering.
+    pub fn add(&mut self, path: impl Into<String>, mut contents: String, mode: u32) {
+        if !contents.ends_with('\n') {
+            contents.push('\n');
+        }
+        let path = path.into();
+        let previous = self.files.insert(path.clone(), File { contents, mode });
+        assert!(previous.is_none(), "two artifacts render to `{path}`");
+    }
+
+    /// Adds `SHA256SUMS` over every other file; call last.
+    pub fn seal(&mut self) {
+        let sums = manifest::sha256sums(self);
+        self.files.insert(manifest::FILE_NAME.to_owned(), File { contents: sums, mode: 0o644 });
+    }
+}

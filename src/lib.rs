@@ -1,0 +1,36 @@
+//! blueprint compiles one `sites.toml` into a reviewable bundle (`out/<host>/`) that turns a fresh
+//! Debian 12 / Ubuntu 24.04 machine into a multi-site host.
+//!
+//! The pipeline has four stages, one module each, and data only flows forward:
+//!
+//! 1. [`load`]: read the file and deserialize it into [`raw`] types that mirror the file exactly
+//!    (`deny_unknown_fields`, spans kept).
+//! 2. [`resolve`]: validate everything and build the typed [`model`], with defaults applied.
+//!    All problems are collected as [`diagnostic::Diagnostic`]s with file:line:col.
+//! 3. [`render`]: every artifact gets a small serializable view of the model and one embedded
+//!    template from `blueprints/`; escaping is explicit per target language ([`render::escape`]).
+//! 4. [`bundle`]: the rendered files, plus a sorted `SHA256SUMS`, are written atomically or
+//!    compared with what is on disk (`--check`).
+
+pub mod bundle;
+pub mod cli;
+pub mod diagnostic;
+pub mod load;
+pub mod model;
+pub mod raw;
+pub mod render;
+pub mod resolve;
+pub mod source;
+
+use std::path::Path;
+
+/// Runs load → resolve → render for one config file and returns the in-memory bundle.
+///
+/// # Errors
+/// Every problem in the input, as positioned diagnostics (rendered with the source).
+pub fn compile(config: &Path) -> Result<bundle::Bundle, diagnostic::Report> {
+    let source = source::SourceFile::read(config)?;
+    let raw = load::parse(&source)?;
+    let model = resolve::resolve(&raw, &source)?;
+    Ok(render::render(&model))
+}

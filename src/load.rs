@@ -1,0 +1,53 @@
+//! Stage 1: parse the source text into [`crate::raw`] types.
+//!
+//! Syntax errors, type errors and unknown keys all come from the TOML deserializer with a span;
+//! they are turned into one positioned [`Diagnostic`] without rewording the parser's message.
+
+use crate::diagnostic::{Diagnostic, Report};
+use crate::raw::RawConfig;
+use crate::source::SourceFile;
+
+/// Parses `source` into the raw config.
+///
+/// # Errors
+/// A report with the deserializer's message at its position.
+pub fn parse(source: &SourceFile) -> Result<RawConfig, Report> {
+    toml::from_str::<RawConfig>(source.text()).map_err(|err| {
+        let message = err.message().trim_end().to_owned();
+        let help = help_for(&message);
+        let diagnostic = match err.span() {
+            Some(span) => Diagnostic::at(span, message),
+            None => Diagnostic::error(message),
+        };
+        Report::new(source, vec![diagnostic.with_help(help)])
+    })
+}
+
+/// A hint for the kinds of message the deserializer produces.
+fn help_for(message: &str) -> &'static str {
+    if message.starts_with("unknown field") {
+        "remove the key or fix its spelling; README.md lists every key of sites.toml"
+    } else if message.starts_with("missing field") {
+        "add the key; README.md lists the required keys of sites.toml"
+    } else if message.starts_with("invalid type") {
+        "change the value to the type shown; README.md gives an example of every key"
+    } else if message.contains("duplicate key") {
+        "each key may appear once per table: merge the two entries"
+    } else {
+        "fix the TOML syntax at this position"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_reported_at_the_key() {
+        let src = SourceFile::new("s.toml", "[host]\nname = \"a\"\nos = \"debian-12\"\nnmae = 1\n");
+        let report = parse(&src).unwrap_err();
+        let d = &report.diagnostics()[0];
+        assert!(d.message.starts_with("unknown field `nmae`"), "{}", d.message);
+        assert_eq!(src.position(d.span.clone().unwrap().start).line, 4);
+    }
+}

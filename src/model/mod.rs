@@ -1,0 +1,174 @@
+//! Stage 2 output: the typed, validated, fully defaulted description of one host.
+//!
+//! Only [`crate::resolve`] builds these values, after validating every string in them, so the
+//! renderers may trust them. Collections are sorted (sites and services by name, maps are
+//! `BTreeMap`) so that rendering is deterministic.
+
+mod os;
+mod runtime;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use os::Os;
+pub use runtime::Runtime;
+
+/// Everything the bundle describes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// The machine.
+    pub host: Host,
+    /// The sites, sorted by name.
+    pub sites: Vec<Site>,
+}
+
+/// `[host]`, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Host {
+    /// Host name; the bundle directory.
+    pub name: String,
+    /// Target distribution.
+    pub os: Os,
+    /// Let's Encrypt contact, present when any site uses ACME.
+    pub acme_email: Option<String>,
+    /// Validated public key lines for the deploy user.
+    pub admin_keys: Vec<String>,
+    /// Unix user that deploys releases.
+    pub deploy_user: String,
+    /// Port sshd listens on and the firewall keeps open.
+    pub ssh_port: u16,
+    /// Manage the firewall.
+    pub firewall: bool,
+    /// Install fail2ban jails.
+    pub fail2ban: bool,
+    /// Enable unattended security upgrades.
+    pub unattended_upgrades: bool,
+    /// Keys-only sshd.
+    pub harden_ssh: bool,
+}
+
+/// One tenant: a Unix user, a directory tree, its services, its nginx server and its database.
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    /// Site name: Unix user, group, database, role and prefix of every unit.
+    pub name: String,
+    /// Port block number.
+    pub slot: u16,
+    /// Host names, first one primary (certificate name).
+    pub domains: Vec<String>,
+    /// How HTTPS is provided.
+    pub tls: Tls,
+    /// CDN whose client addresses nginx restores.
+    pub behind: Option<Cdn>,
+    /// Whether the site gets a PostgreSQL role and database.
+    pub database: Database,
+    /// Non-secret environment.
+    pub env: BTreeMap<String, String>,
+    /// Secrets the operator fills in on the host.
+    pub secrets: Vec<String>,
+    /// Secrets generated on the host.
+    pub generated_secrets: Vec<String>,
+    /// Static directory under `current/`, served by nginx.
+    pub static_dir: Option<String>,
+    /// nginx `client_max_body_size`.
+    pub client_max_body_size: String,
+    /// Effective security headers (defaults with overrides applied), by name.
+    pub headers: BTreeMap<String, String>,
+    /// Services, sorted by name.
+    pub services: Vec<Service>,
+}
+
+/// How a site gets its certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Tls {
+    /// Let's Encrypt via certbot's webroot, with a self-signed placeholder until it succeeds.
+    Acme,
+    /// Plain HTTP only.
+    None,
+    /// Certificate and key already on the host at these absolute paths.
+    Files {
+        /// Full chain path.
+        cert: String,
+        /// Private key path.
+        key: String,
+    },
+}
+
+impl Tls {
+    /// Whether the site is served over HTTPS.
+    pub fn https(&self) -> bool {
+        !matches!(self, Tls::None)
+    }
+}
+
+/// A CDN in front of the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cdn {
+    /// Cloudflare: restore `CF-Connecting-IP` from its published ranges.
+    Cloudflare,
+}
+
+/// A site's database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Database {
+    /// Own PostgreSQL role and database.
+    Postgres,
+    /// No database.
+    None,
+}
+
+/// One long-running process of a site.
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    /// Service name; the unit is `<site>-<name>.service`.
+    pub name: String,
+    /// 127.0.0.1 port it listens on (`PORT`).
+    pub port: u16,
+    /// The command line: absolute executable, then arguments.
+    pub argv: Vec<String>,
+    /// URL prefix routed to it, if it is public.
+    pub route: Option<String>,
+    /// Request limit on that route.
+    pub rate_limit: Option<RateLimit>,
+    /// Whether the unit is enabled and started.
+    pub enabled: bool,
+    /// Health path probed through nginx.
+    pub health: Option<String>,
+    /// Runtime family, which decides the sandbox relaxations.
+    pub runtime: Runtime,
+    /// cgroup limits.
+    pub limits: Limits,
+}
+
+/// nginx `limit_req_zone` rate and `limit_req` burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    /// Requests per unit.
+    pub requests: u32,
+    /// `s` or `m`.
+    pub per: char,
+    /// Requests tolerated above the rate before answering 429.
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// nginx syntax, e.g. `30r/s`.
+    pub fn rate(&self) -> String {
+        format!("{}r/{}", self.requests, self.per)
+    }
+}
+
+/// Resource limits of one unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// `MemoryMax=`.
+    pub memory_max: String,
+    /// `CPUQuota=`.
+    pub cpu_quota: String,
+    /// `TasksMax=`.
+    pub tasks_max: u32,
+}

@@ -1,0 +1,134 @@
+//! Escaping, one function per target language, registered as template filters.
+//!
+//! Resolve already rejects most dangerous characters, so in practice these rarely change a
+//! value; they exist so that *no* value, validated or not, can end a quote, start a command, add
+//! a directive or add a unit key. Where a target language has no way to escape a character
+//! (nginx `$`, any control character), the filter fails and rendering stops: a bug, loudly.
+
+use minijinja::{Error, ErrorKind};
+
+fn refuse(target: &str, value: &str, why: &str) -> Error {
+    Error::new(ErrorKind::InvalidOperation, format!("cannot escape {:?} for {target}: {why}", value))
+}
+
+fn reject_control(target: &str, value: &str) -> Result<(), Error> {
+    if value.chars().any(char::is_control) {
+        return Err(refuse(target, value, "control characters cannot be represented"));
+    }
+    Ok(())
+}
+
+/// bash: single-quotes the value unless it consists only of characters that are never special.
+/// Inside single quotes nothing is special; a `'` is written as `'\''`.
+pub fn sh(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '%' | '+' | ',' | '=');
+    if !value.is_empty() && value.chars().all(plain) && !value.starts_with('-') {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// nginx: a double-quoted string. `\` and `"` are escaped; `$` cannot be (nginx would expand a
+/// variable), so it is refused, like control characters and `{`/`}`-free-but-unsafe input.
+pub fn nginx(value: &str) -> Result<String, Error> {
+    reject_control("nginx", value)?;
+    if value.contains('$') {
+        return Err(refuse("nginx", value, "`$` would be expanded as a variable"));
+    }
+    Ok(format!("\"{}\"", value.replace('\\', r"\\").replace('"', "\\\"")))
+}
+
+/// systemd command-line argument (`ExecStart=`): double-quoted with C escapes; `%` doubled
+/// (specifiers) and `$` doubled (environment expansion). Plain words stay unquoted for readability.
+pub fn systemd_arg(value: &str) -> Result<String, Error> {
+    reject_control("systemd", value)?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '+' | ',' | '=');
+    if !value.is_empty() && value.chars().all(plain) {
+        return Ok(value.to_owned());
+    }
+    let escaped = value.replace('\\', r"\\").replace('"', "\\\"").replace('%', "%%").replace('$', "$$");
+    Ok(format!("\"{escaped}\""))
+}
+
+/// systemd `Environment="KEY=value"` assignment: double-quoted, `\` and `"` escaped, `%` doubled.
+/// (`$` is not expanded in `Environment=`.)
+pub fn systemd_env(value: &str) -> Result<String, Error> {
+    reject_control("systemd", value)?;
+    Ok(format!("\"{}\"", value.replace('\\', r"\\").replace('"', "\\\"").replace('%', "%%")))
+}
+
+/// SQL identifier: double-quoted, `"` doubled.
+pub fn sql_ident(value: &str) -> Result<String, Error> {
+    if value.contains('\0') {
+        return Err(refuse("SQL", value, "NUL cannot be represented"));
+    }
+    Ok(format!("\"{}\"", value.replace('"', "\"\"")))
+}
+
+/// SQL string literal (standard_conforming_strings, the default since PostgreSQL 9.1):
+/// single-quoted, `'` doubled, backslashes literal.
+pub fn sql_literal(value: &str) -> Result<String, Error> {
+    if value.contains('\0') {
+        return Err(refuse("SQL", value, "NUL cannot be represented"));
+    }
+    Ok(format!("'{}'", value.replace('\'', "''")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    const HOSTILE: &[&str] = &[
+        "plain", "", "it's", "a\"b", "$(reboot)", "`id`", "a;b", "{x}", "#c", "a b", "-rf", "\\", "\\'", "ünï©ødé ✓", "%n", "$$",
+        "'\"'\"", "a\\\"b", "${HOME}", "!x", "*", "~root",
+    ];
+
+    /// bash must read back exactly the original string: a real round trip through bash.
+    #[test]
+    fn sh_round_trips_through_bash() {
+        let script: String = HOSTILE.iter().map(|v| format!("printf '%s\\0' {}\n", sh(v))).collect();
+        let out = Command::new("bash").arg("-c").arg(&script).output().expect("bash runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let got: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().split_terminator('\0').collect();
+        assert_eq!(got, HOSTILE);
+    }
+
+    #[test]
+    fn sh_leaves_plain_words_readable() {
+        assert_eq!(sh("chienstreats"), "chienstreats");
+        assert_eq!(sh("/srv/sites/a"), "/srv/sites/a");
+        assert_eq!(sh(""), "''");
+        assert_eq!(sh("-n"), "'-n'");
+        assert_eq!(sh("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn nginx_quotes_and_refuses_what_it_cannot_escape() {
+        assert_eq!(nginx("a\"b;c{d}#e").unwrap(), r#""a\"b;c{d}#e""#);
+        assert_eq!(nginx("a\\").unwrap(), r#""a\\""#);
+        assert!(nginx("$host").is_err());
+        assert!(nginx("a\nb").is_err());
+    }
+
+    #[test]
+    fn systemd_escapes_specifiers_and_variables() {
+        assert_eq!(systemd_arg("100%").unwrap(), "\"100%%\"");
+        assert_eq!(systemd_arg("/usr/bin/node").unwrap(), "/usr/bin/node");
+        assert_eq!(systemd_arg("").unwrap(), "\"\"");
+        assert_eq!(systemd_arg("$HOME \"x\" \\").unwrap(), r#""$$HOME \"x\" \\""#);
+        assert_eq!(systemd_env("A=%h \"q\" $x").unwrap(), r#""A=%%h \"q\" $x""#);
+        for v in ["a\nExecStartPre=/bin/sh", "a\rb", "\u{0}"] {
+            assert!(systemd_arg(v).is_err() && systemd_env(v).is_err(), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn sql_doubles_quotes() {
+        assert_eq!(sql_ident("a\"b").unwrap(), r#""a""b""#);
+        assert_eq!(sql_literal("it's; DROP TABLE x; --").unwrap(), "'it''s; DROP TABLE x; --'");
+        assert_eq!(sql_literal("back\\slash").unwrap(), "'back\\slash'");
+        assert!(sql_ident("\0").is_err() && sql_literal("\0").is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! nginx artifacts: the whole `nginx.conf`, the shared snippets, and one file per site in
+//! `sites-available/` (upstreams, rate-limit zones, the ACME location, routes, per-site logs).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::templates::Template;
+use super::Renderer;
+use crate::bundle::Bundle;
+use crate::model::{Cdn, Model, Os, RateLimit, Site};
+
+/// Cloudflare's published edge ranges (<https://www.cloudflare.com/ips/>), trusted for
+/// `CF-Connecting-IP`. Kept in the bundle so a build is offline and reviewable.
+const CLOUDFLARE_RANGES: &[&str] = &[
+    "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
+    "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
+    "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
+    "2400:cb00::/32", "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32",
+    "2a06:98c0::/29", "2c0f:f248::/32",
+];
+
+#[derive(Serialize)]
+struct ConfView {
+    nginx_version: &'static str,
+}
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    name: &'a str,
+    domains: &'a [String],
+    https: bool,
+    headers: &'a BTreeMap<String, String>,
+    client_max_body_size: &'a str,
+    cloudflare: bool,
+    static_root: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RouteView<'a> {
+    name: &'a str,
+    zone: String,
+    port: u16,
+    route: &'a str,
+    enabled: bool,
+    rate_limit: Option<RateView>,
+}
+
+#[derive(Serialize)]
+struct RateView {
+    rate: String,
+    burst: u32,
+}
+
+impl From<RateLimit> for RateView {
+    fn from(limit: RateLimit) -> Self {
+        Self { rate: limit.rate(), burst: limit.burst }
+    }
+}
+
+/// Adds every nginx file under `files/etc/nginx/`.
+pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
+    let nginx_version = match model.host.os {
+        Os::Debian12 => "1.22",
+        Os::Ubuntu2404 => "1.24",
+    };
+    bundle.add("files/etc/nginx/nginx.conf", renderer.render(Template::NginxConf, &ConfView { nginx_version }), 0o644);
+    bundle.add("files/etc/nginx/snippets/blueprint-acme.conf", renderer.render(Template::NginxAcme, &()), 0o644);
+    bundle.add("files/etc/nginx/snippets/blueprint-proxy.conf", renderer.render(Template::NginxProxy, &()), 0o644);
+    if model.sites.iter().any(|s| s.behind == Some(Cdn::Cloudflare)) {
+        let view = minijinja::context! { ranges => CLOUDFLARE_RANGES };
+        bundle.add("files/etc/nginx/snippets/blueprint-cloudflare.conf", renderer.render(Template::NginxCloudflare, &view), 0o644);
+    }
+    for site in &model.sites {
+        let text = render_site(renderer, site);
+        bundle.add(format!("files/etc/nginx/sites-available/{}.conf", site.name), text, 0o644);
+    }
+}
+
+fn render_site(renderer: &Renderer, site: &Site) -> String {
+    let view = SiteView {
+        name: &site.name,
+        domains: &site.domains,
+        https: site.tls.https(),
+        headers: &site.headers,
+        client_max_body_size: &site.client_max_body_size,
+        cloudflare: site.behind == Some(Cdn::Cloudflare),
+        static_root: site.static_dir.as_ref().map(|dir| format!("/srv/sites/{}/current/{dir}", site.name)),
+    };
+    let proxied: Vec<RouteView> = site
+        .services
+        .iter()
+        .filter_map(|svc| {
+            Some(RouteView {
+                name: &svc.name,
+                zone: format!("{}_{}", site.name, svc.name),
+                port: svc.port,
+                route: svc.route.as_deref()?,
+                enabled: svc.enabled,
+                rate_limit: svc.rate_limit.map(RateView::from),
+            })
+        })
+        .collect();
+    renderer.render(Template::NginxSite, &minijinja::context! { site => view, proxied => proxied })
+}

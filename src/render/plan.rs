@@ -1,0 +1,88 @@
+//! `PLAN.md`: the human summary a reviewer reads first — sites, users, ports, routes,
+//! databases, sandbox relaxations, secrets to fill in and what is disabled.
+
+use serde::Serialize;
+
+use super::systemd::unit_name;
+use super::templates::Template;
+use super::Renderer;
+use crate::bundle::Bundle;
+use crate::model::{Database, Model, Tls};
+
+#[derive(Serialize)]
+struct SiteRow<'a> {
+    name: &'a str,
+    domains: Vec<String>,
+    tls: String,
+    database: &'static str,
+    static_dir: Option<String>,
+    secret_lines: String,
+}
+
+#[derive(Serialize)]
+struct ServiceRow<'a> {
+    unit: String,
+    port: u16,
+    route: Option<String>,
+    rate: Option<String>,
+    runtime: &'static str,
+    limits: String,
+    enabled: bool,
+    relaxations: &'a str,
+}
+
+/// Adds `PLAN.md`.
+pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
+    let sites: Vec<SiteRow> = model
+        .sites
+        .iter()
+        .map(|site| {
+            let mut secret_lines = Vec::new();
+            if site.database == Database::Postgres {
+                secret_lines.push("`DATABASE_URL` (generated)".to_owned());
+            }
+            secret_lines.extend(site.generated_secrets.iter().map(|s| format!("`{s}` (generated)")));
+            secret_lines.extend(site.secrets.iter().map(|s| format!("`{s}` (**fill in on the host**)")));
+            SiteRow {
+                name: &site.name,
+                domains: site.domains.iter().map(|d| format!("`{d}`")).collect(),
+                tls: match &site.tls {
+                    Tls::Acme => "Let's Encrypt".to_owned(),
+                    Tls::None => "**none (HTTP only)**".to_owned(),
+                    Tls::Files { cert, .. } => format!("files (`{cert}`)"),
+                },
+                database: if site.database == Database::Postgres { "PostgreSQL" } else { "—" },
+                static_dir: site.static_dir.as_ref().map(|d| format!("`current/{d}`")),
+                secret_lines: secret_lines.join(", "),
+            }
+        })
+        .collect();
+    let services: Vec<ServiceRow> = model
+        .sites
+        .iter()
+        .flat_map(|site| {
+            site.services.iter().map(|svc| ServiceRow {
+                unit: unit_name(&site.name, &svc.name),
+                port: svc.port,
+                route: svc.route.as_ref().map(|r| format!("`{r}`")),
+                rate: svc.rate_limit.map(|r| format!("{} burst {}", r.rate(), r.burst)),
+                runtime: svc.runtime.id(),
+                limits: format!("{} RAM, {} CPU, {} tasks", svc.limits.memory_max, svc.limits.cpu_quota, svc.limits.tasks_max),
+                enabled: svc.enabled,
+                relaxations: if svc.runtime.needs_wx_memory() { "`MemoryDenyWriteExecute=false` (JIT runtime)" } else { "" },
+            })
+        })
+        .collect();
+    let host = minijinja::context! {
+        name => model.host.name,
+        os => model.host.os.id(),
+        deploy_user => model.host.deploy_user,
+        ssh_port => model.host.ssh_port,
+        firewall => model.host.firewall,
+        fail2ban => model.host.fail2ban,
+        unattended_upgrades => model.host.unattended_upgrades,
+        harden_ssh => model.host.harden_ssh,
+    };
+    let view = minijinja::context! { host, sites, services };
+    bundle.add("PLAN.md", renderer.render(Template::PlanMd, &view), 0o644);
+}

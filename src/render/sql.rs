@@ -1,0 +1,24 @@
+//! PostgreSQL artifacts: `sql/host.sql` (host-wide revokes) and one re-runnable `sql/<site>.sql`
+//! per site with a database. Passwords are never in these files.
+
+use minijinja::context;
+
+use super::templates::Template;
+use super::Renderer;
+use crate::bundle::Bundle;
+use crate::model::{Database, Model};
+
+/// Connections one site may hold, so a leaking pool cannot exhaust the server's 100.
+const CONNECTION_LIMIT: u32 = 20;
+
+/// Adds the SQL files.
+pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
+    if !model.sites.iter().any(|s| s.database == Database::Postgres) {
+        return;
+    }
+    bundle.add("sql/host.sql", renderer.render(Template::SqlHost, &()), 0o644);
+    for site in model.sites.iter().filter(|s| s.database == Database::Postgres) {
+        let view = context! { site => site.name, connection_limit => CONNECTION_LIMIT };
+        bundle.add(format!("sql/{}.sql", site.name), renderer.render(Template::SqlSite, &view), 0o644);
+    }
+}
