@@ -73,7 +73,12 @@ pub fn run(cli: &Cli) -> ExitStatus {
     match &cli.command {
         Command::Check { config } => match crate::compile(config) {
             Ok(bundle) => {
-                eprintln!("ok: `{}` is valid ({} files for host `{}`)", config.display(), bundle.files.len(), bundle.host);
+                eprintln!(
+                    "ok: `{}` is valid ({} files for host `{}`)",
+                    config.display(),
+                    bundle.files.len(),
+                    bundle.host
+                );
                 ExitStatus::Success
             }
             Err(report) => fail(&report),
@@ -102,7 +107,10 @@ fn check_bundle(bundle: &bundle::Bundle, out: &Path) -> ExitStatus {
         return ExitStatus::Success;
     }
     let _ = std::io::stdout().write_all(diff.as_bytes());
-    eprintln!("error: {} is stale\n  = help: run `blueprint build` and commit the result", out.join(&bundle.host).display());
+    eprintln!(
+        "error: {} is stale\n  = help: run `blueprint build` and commit the result",
+        out.join(&bundle.host).display()
+    );
     ExitStatus::Stale
 }
 

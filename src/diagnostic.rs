@@ -30,12 +30,20 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A problem without a position (unreadable file, I/O).
     pub fn error(message: impl Into<String>) -> Self {
-        Self { span: None, message: message.into(), help: None }
+        Self {
+            span: None,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// A problem at `span` in the source.
     pub fn at(span: Range<usize>, message: impl Into<String>) -> Self {
-        Self { span: Some(span), message: message.into(), help: None }
+        Self {
+            span: Some(span),
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds the hint that says what to do.
@@ -57,12 +65,18 @@ impl Report {
     /// A report about `source`; diagnostics are sorted by position so output is stable.
     pub fn new(source: &SourceFile, mut diagnostics: Vec<Diagnostic>) -> Self {
         diagnostics.sort_by_key(|d| d.span.as_ref().map_or((0, 0), |s| (s.start, s.end)));
-        Self { source: Some(source.clone()), diagnostics }
+        Self {
+            source: Some(source.clone()),
+            diagnostics,
+        }
     }
 
     /// A report that has no source to quote (the file could not even be read).
     pub fn without_source(diagnostic: Diagnostic) -> Self {
-        Self { source: None, diagnostics: vec![diagnostic] }
+        Self {
+            source: None,
+            diagnostics: vec![diagnostic],
+        }
     }
 
     /// The diagnostics, sorted by position.
@@ -81,9 +95,18 @@ impl Report {
             writeln!(out, "{} | {}", start.line, line.replace('\t', " "))?;
             // Underline the span, clipped to the first line it touches.
             let end = source.position(span.end.max(span.start + 1));
-            let last_column = if end.line == start.line { end.column } else { line.chars().count() + 1 };
+            let last_column = if end.line == start.line {
+                end.column
+            } else {
+                line.chars().count() + 1
+            };
             let width = last_column.saturating_sub(start.column).max(1);
-            writeln!(out, "{gutter} | {}{}", " ".repeat(start.column - 1), "^".repeat(width))?;
+            writeln!(
+                out,
+                "{gutter} | {}{}",
+                " ".repeat(start.column - 1),
+                "^".repeat(width)
+            )?;
             if let Some(help) = &diagnostic.help {
                 writeln!(out, "{gutter} = help: {help}")?;
             }
@@ -102,9 +125,15 @@ impl fmt::Display for Report {
             out.push('\n');
         }
         let count = self.diagnostics.len();
-        let name = self.source.as_ref().map_or_else(String::new, |s| format!(" `{}`", s.path().display()));
+        let name = self
+            .source
+            .as_ref()
+            .map_or_else(String::new, |s| format!(" `{}`", s.path().display()));
         let plural = if count == 1 { "" } else { "s" };
-        write!(out, "error: could not compile{name} due to {count} error{plural}")?;
+        write!(
+            out,
+            "error: could not compile{name} due to {count} error{plural}"
+        )?;
         f.write_str(&out)
     }
 }
@@ -120,7 +149,8 @@ mod tests {
         let src = SourceFile::new("sites.toml", "[host]\nname = \"Bad Name\"\n");
         let report = Report::new(
             &src,
-            vec![Diagnostic::at(14..24, "host name `Bad Name` is not valid").with_help("use lowercase letters")],
+            vec![Diagnostic::at(14..24, "host name `Bad Name` is not valid")
+                .with_help("use lowercase letters")],
         );
         let text = report.to_string();
         assert_eq!(

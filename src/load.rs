@@ -44,10 +44,17 @@ mod tests {
 
     #[test]
     fn unknown_key_is_reported_at_the_key() {
-        let src = SourceFile::new("s.toml", "[host]\nname = \"a\"\nos = \"debian-12\"\nnmae = 1\n");
+        let src = SourceFile::new(
+            "s.toml",
+            "[host]\nname = \"a\"\nos = \"debian-12\"\nnmae = 1\n",
+        );
         let report = parse(&src).unwrap_err();
         let d = &report.diagnostics()[0];
-        assert!(d.message.starts_with("unknown field `nmae`"), "{}", d.message);
+        assert!(
+            d.message.starts_with("unknown field `nmae`"),
+            "{}",
+            d.message
+        );
         assert_eq!(src.position(d.span.clone().unwrap().start).line, 4);
     }
 }

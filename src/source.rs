@@ -25,7 +25,10 @@ pub struct Position {
 impl SourceFile {
     /// Builds a source from text already in memory (tests, fuzzing, benchmarks).
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
-        Self { path: path.into(), text: text.into() }
+        Self {
+            path: path.into(),
+            text: text.into(),
+        }
     }
 
     /// Reads `path`; a missing or unreadable file is a diagnostic, not a panic.

@@ -16,24 +16,48 @@ pub fn diff(bundle: &Bundle, out_root: &Path) -> String {
     let on_disk = list_files(&root);
     let expected: BTreeSet<&str> = bundle.files.keys().map(String::as_str).collect();
     let mut out = String::new();
-    for path in on_disk.iter().map(String::as_str).chain(expected.iter().copied()).collect::<BTreeSet<_>>() {
+    for path in on_disk
+        .iter()
+        .map(String::as_str)
+        .chain(expected.iter().copied())
+        .collect::<BTreeSet<_>>()
+    {
         let disk_path = root.join(path);
         let old = fs::read_to_string(&disk_path).ok();
         let new = bundle.files.get(path);
         let shown = format!("{}/{path}", bundle.host);
         match (old.as_deref(), new) {
             (Some(old), Some(file)) if old == file.contents => {
-                let mode = fs::metadata(&disk_path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+                let mode = fs::metadata(&disk_path)
+                    .map(|m| m.permissions().mode() & 0o777)
+                    .unwrap_or(0);
                 if mode & 0o111 != file.mode & 0o111 {
-                    out.push_str(&format!("mode of {shown}: {mode:o} on disk, {:o} expected\n", file.mode));
+                    out.push_str(&format!(
+                        "mode of {shown}: {mode:o} on disk, {:o} expected\n",
+                        file.mode
+                    ));
                 }
             }
             (old, new) => {
                 let old_text = old.unwrap_or("");
                 let new_text = new.map_or("", |f| f.contents.as_str());
-                let a = if old.is_some() { format!("a/{shown}") } else { "/dev/null".to_owned() };
-                let b = if new.is_some() { format!("b/{shown}") } else { "/dev/null".to_owned() };
-                out.push_str(&TextDiff::from_lines(old_text, new_text).unified_diff().context_radius(3).header(&a, &b).to_string());
+                let a = if old.is_some() {
+                    format!("a/{shown}")
+                } else {
+                    "/dev/null".to_owned()
+                };
+                let b = if new.is_some() {
+                    format!("b/{shown}")
+                } else {
+                    "/dev/null".to_owned()
+                };
+                out.push_str(
+                    &TextDiff::from_lines(old_text, new_text)
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&a, &b)
+                        .to_string(),
+                );
             }
         }
     }
@@ -45,7 +69,9 @@ fn list_files(root: &Path) -> BTreeSet<String> {
     let mut files = BTreeSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {

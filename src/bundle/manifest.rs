@@ -36,13 +36,19 @@ mod tests {
 
     #[test]
     fn known_digest_and_sorted_lines() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         let mut b = Bundle::new("h");
         b.add("z.txt", "z".into(), 0o644);
         b.add("a/b.txt", "b".into(), 0o644);
         b.seal();
         let sums = &b.files[FILE_NAME].contents;
-        let paths: Vec<_> = sums.lines().map(|l| l.split_once("  ").unwrap().1).collect();
+        let paths: Vec<_> = sums
+            .lines()
+            .map(|l| l.split_once("  ").unwrap().1)
+            .collect();
         assert_eq!(paths, ["a/b.txt", "z.txt"]);
         assert!(sums.starts_with(&sha256_hex(b"b\n")));
     }

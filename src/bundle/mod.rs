@@ -29,7 +29,10 @@ pub struct Bundle {
 impl Bundle {
     /// An empty bundle for `host`.
     pub fn new(host: impl Into<String>) -> Self {
-        Self { host: host.into(), files: BTreeMap::new() }
+        Self {
+            host: host.into(),
+            files: BTreeMap::new(),
+        }
     }
 
     /// Adds a file; a trailing newline is ensured so every file is a proper text file.
@@ -49,6 +52,12 @@ impl Bundle {
     /// Adds `SHA256SUMS` over every other file; call last.
     pub fn seal(&mut self) {
         let sums = manifest::sha256sums(self);
-        self.files.insert(manifest::FILE_NAME.to_owned(), File { contents: sums, mode: 0o644 });
+        self.files.insert(
+            manifest::FILE_NAME.to_owned(),
+            File {
+                contents: sums,
+                mode: 0o644,
+            },
+        );
     }
 }

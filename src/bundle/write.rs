@@ -18,7 +18,9 @@ pub fn write(bundle: &Bundle, out_root: &Path) -> io::Result<PathBuf> {
     let destination = out_root.join(&bundle.host);
     // The staging directory lives on the same filesystem as the destination so the final
     // rename is atomic; it is deleted on every early return.
-    let staging = tempfile::Builder::new().prefix(".blueprint-staging-").tempdir_in(out_root)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".blueprint-staging-")
+        .tempdir_in(out_root)?;
     let fresh = staging.path().join("new");
     for (relative, file) in &bundle.files {
         let path = fresh.join(relative);
@@ -27,7 +29,9 @@ pub fn write(bundle: &Bundle, out_root: &Path) -> io::Result<PathBuf> {
         }
         let mut out = BufWriter::new(fs::File::create(&path)?);
         out.write_all(file.contents.as_bytes())?;
-        out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_data()?;
+        out.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_data()?;
         fs::set_permissions(&path, fs::Permissions::from_mode(file.mode))?;
     }
     if destination.exists() {

@@ -19,7 +19,12 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, for error messages.
-    pub const ALL: [Runtime; 4] = [Runtime::Node, Runtime::Python, Runtime::Jvm, Runtime::Native];
+    pub const ALL: [Runtime; 4] = [
+        Runtime::Node,
+        Runtime::Python,
+        Runtime::Jvm,
+        Runtime::Native,
+    ];
 
     /// The spelling used in `sites.toml`.
     pub fn id(self) -> &'static str {
@@ -42,7 +47,9 @@ impl Runtime {
         match name {
             "node" | "nodejs" | "npm" | "npx" | "pnpm" | "yarn" | "bun" | "deno" => Runtime::Node,
             "java" => Runtime::Jvm,
-            n if n.starts_with("python") || matches!(n, "gunicorn" | "uvicorn" | "hypercorn") => Runtime::Python,
+            n if n.starts_with("python") || matches!(n, "gunicorn" | "uvicorn" | "hypercorn") => {
+                Runtime::Python
+            }
             _ => Runtime::Native,
         }
     }

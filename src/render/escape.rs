@@ -8,12 +8,19 @@
 use minijinja::{Error, ErrorKind};
 
 fn refuse(target: &str, value: &str, why: &str) -> Error {
-    Error::new(ErrorKind::InvalidOperation, format!("cannot escape {:?} for {target}: {why}", value))
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("cannot escape {:?} for {target}: {why}", value),
+    )
 }
 
 fn reject_control(target: &str, value: &str) -> Result<(), Error> {
     if value.chars().any(char::is_control) {
-        return Err(refuse(target, value, "control characters cannot be represented"));
+        return Err(refuse(
+            target,
+            value,
+            "control characters cannot be represented",
+        ));
     }
     Ok(())
 }
@@ -21,7 +28,10 @@ fn reject_control(target: &str, value: &str) -> Result<(), Error> {
 /// bash: single-quotes the value unless it consists only of characters that are never special.
 /// Inside single quotes nothing is special; a `'` is written as `'\''`.
 pub fn sh(value: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '%' | '+' | ',' | '=');
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '%' | '+' | ',' | '=')
+    };
     if !value.is_empty() && value.chars().all(plain) && !value.starts_with('-') {
         value.to_owned()
     } else {
@@ -34,20 +44,34 @@ pub fn sh(value: &str) -> String {
 pub fn nginx(value: &str) -> Result<String, Error> {
     reject_control("nginx", value)?;
     if value.contains('$') {
-        return Err(refuse("nginx", value, "`$` would be expanded as a variable"));
+        return Err(refuse(
+            "nginx",
+            value,
+            "`$` would be expanded as a variable",
+        ));
     }
-    Ok(format!("\"{}\"", value.replace('\\', r"\\").replace('"', "\\\"")))
+    Ok(format!(
+        "\"{}\"",
+        value.replace('\\', r"\\").replace('"', "\\\"")
+    ))
 }
 
 /// systemd command-line argument (`ExecStart=`): double-quoted with C escapes; `%` doubled
 /// (specifiers) and `$` doubled (environment expansion). Plain words stay unquoted for readability.
 pub fn systemd_arg(value: &str) -> Result<String, Error> {
     reject_control("systemd", value)?;
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '+' | ',' | '=');
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '+' | ',' | '=')
+    };
     if !value.is_empty() && value.chars().all(plain) {
         return Ok(value.to_owned());
     }
-    let escaped = value.replace('\\', r"\\").replace('"', "\\\"").replace('%', "%%").replace('$', "$$");
+    let escaped = value
+        .replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('%', "%%")
+        .replace('$', "$$");
     Ok(format!("\"{escaped}\""))
 }
 
@@ -55,7 +79,13 @@ pub fn systemd_arg(value: &str) -> Result<String, Error> {
 /// (`$` is not expanded in `Environment=`.)
 pub fn systemd_env(value: &str) -> Result<String, Error> {
     reject_control("systemd", value)?;
-    Ok(format!("\"{}\"", value.replace('\\', r"\\").replace('"', "\\\"").replace('%', "%%")))
+    Ok(format!(
+        "\"{}\"",
+        value
+            .replace('\\', r"\\")
+            .replace('"', "\\\"")
+            .replace('%', "%%")
+    ))
 }
 
 /// SQL identifier: double-quoted, `"` doubled.
@@ -81,17 +111,51 @@ mod tests {
     use std::process::Command;
 
     const HOSTILE: &[&str] = &[
-        "plain", "", "it's", "a\"b", "$(reboot)", "`id`", "a;b", "{x}", "#c", "a b", "-rf", "\\", "\\'", "ünï©ødé ✓", "%n", "$$",
-        "'\"'\"", "a\\\"b", "${HOME}", "!x", "*", "~root",
+        "plain",
+        "",
+        "it's",
+        "a\"b",
+        "$(reboot)",
+        "`id`",
+        "a;b",
+        "{x}",
+        "#c",
+        "a b",
+        "-rf",
+        "\\",
+        "\\'",
+        "ünï©ødé ✓",
+        "%n",
+        "$$",
+        "'\"'\"",
+        "a\\\"b",
+        "${HOME}",
+        "!x",
+        "*",
+        "~root",
     ];
 
     /// bash must read back exactly the original string: a real round trip through bash.
     #[test]
     fn sh_round_trips_through_bash() {
-        let script: String = HOSTILE.iter().map(|v| format!("printf '%s\\0' {}\n", sh(v))).collect();
-        let out = Command::new("bash").arg("-c").arg(&script).output().expect("bash runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let got: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().split_terminator('\0').collect();
+        let script: String = HOSTILE
+            .iter()
+            .map(|v| format!("printf '%s\\0' {}\n", sh(v)))
+            .collect();
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<&str> = std::str::from_utf8(&out.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .collect();
         assert_eq!(got, HOSTILE);
     }
 
@@ -117,7 +181,10 @@ mod tests {
         assert_eq!(systemd_arg("100%").unwrap(), "\"100%%\"");
         assert_eq!(systemd_arg("/usr/bin/node").unwrap(), "/usr/bin/node");
         assert_eq!(systemd_arg("").unwrap(), "\"\"");
-        assert_eq!(systemd_arg("$HOME \"x\" \\").unwrap(), r#""$$HOME \"x\" \\""#);
+        assert_eq!(
+            systemd_arg("$HOME \"x\" \\").unwrap(),
+            r#""$$HOME \"x\" \\""#
+        );
         assert_eq!(systemd_env("A=%h \"q\" $x").unwrap(), r#""A=%%h \"q\" $x""#);
         for v in ["a\nExecStartPre=/bin/sh", "a\rb", "\u{0}"] {
             assert!(systemd_arg(v).is_err() && systemd_env(v).is_err(), "{v:?}");
@@ -127,7 +194,10 @@ mod tests {
     #[test]
     fn sql_doubles_quotes() {
         assert_eq!(sql_ident("a\"b").unwrap(), r#""a""b""#);
-        assert_eq!(sql_literal("it's; DROP TABLE x; --").unwrap(), "'it''s; DROP TABLE x; --'");
+        assert_eq!(
+            sql_literal("it's; DROP TABLE x; --").unwrap(),
+            "'it''s; DROP TABLE x; --'"
+        );
         assert_eq!(sql_literal("back\\slash").unwrap(), "'back\\slash'");
         assert!(sql_ident("\0").is_err() && sql_literal("\0").is_err());
     }

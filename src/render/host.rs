@@ -14,24 +14,54 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     let host = &model.host;
     for site in &model.sites {
         let text = renderer.render(Template::Logrotate, &context! { site => site.name });
-        bundle.add(format!("files/etc/logrotate.d/blueprint-{}", site.name), text, 0o644);
+        bundle.add(
+            format!("files/etc/logrotate.d/blueprint-{}", site.name),
+            text,
+            0o644,
+        );
     }
     let units: Vec<String> = model
         .sites
         .iter()
-        .flat_map(|site| site.services.iter().map(|svc| unit_name(&site.name, &svc.name)))
+        .flat_map(|site| {
+            site.services
+                .iter()
+                .map(|svc| unit_name(&site.name, &svc.name))
+        })
         .collect();
-    let sudoers = renderer.render(Template::Sudoers, &context! { user => host.deploy_user, units => units });
+    let sudoers = renderer.render(
+        Template::Sudoers,
+        &context! { user => host.deploy_user, units => units },
+    );
     bundle.add("files/etc/sudoers.d/blueprint-deploy", sudoers, 0o644);
-    let keys = renderer.render(Template::AuthorizedKeys, &context! { keys => host.admin_keys });
-    bundle.add(format!("files/home/{}/.ssh/authorized_keys", host.deploy_user), keys, 0o644);
+    let keys = renderer.render(
+        Template::AuthorizedKeys,
+        &context! { keys => host.admin_keys },
+    );
+    bundle.add(
+        format!("files/home/{}/.ssh/authorized_keys", host.deploy_user),
+        keys,
+        0o644,
+    );
     if host.harden_ssh {
-        bundle.add("files/etc/ssh/sshd_config.d/50-blueprint.conf", renderer.render(Template::Sshd, &context! { host }), 0o644);
+        bundle.add(
+            "files/etc/ssh/sshd_config.d/50-blueprint.conf",
+            renderer.render(Template::Sshd, &context! { host }),
+            0o644,
+        );
     }
     if host.fail2ban {
-        bundle.add("files/etc/fail2ban/jail.d/blueprint.conf", renderer.render(Template::Fail2ban, &context! { host }), 0o644);
+        bundle.add(
+            "files/etc/fail2ban/jail.d/blueprint.conf",
+            renderer.render(Template::Fail2ban, &context! { host }),
+            0o644,
+        );
     }
     if host.unattended_upgrades {
-        bundle.add("files/etc/apt/apt.conf.d/52blueprint-unattended-upgrades", renderer.render(Template::UnattendedUpgrades, &()), 0o644);
+        bundle.add(
+            "files/etc/apt/apt.conf.d/52blueprint-unattended-upgrades",
+            renderer.render(Template::UnattendedUpgrades, &()),
+            0o644,
+        );
     }
 }

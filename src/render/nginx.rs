@@ -13,11 +13,28 @@ use crate::model::{Cdn, Model, Os, RateLimit, Site};
 /// Cloudflare's published edge ranges (<https://www.cloudflare.com/ips/>), trusted for
 /// `CF-Connecting-IP`. Kept in the bundle so a build is offline and reviewable.
 const CLOUDFLARE_RANGES: &[&str] = &[
-    "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
-    "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
-    "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
-    "2400:cb00::/32", "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32",
-    "2a06:98c0::/29", "2c0f:f248::/32",
+    "173.245.48.0/20",
+    "103.21.244.0/22",
+    "103.22.200.0/22",
+    "103.31.4.0/22",
+    "141.101.64.0/18",
+    "108.162.192.0/18",
+    "190.93.240.0/20",
+    "188.114.96.0/20",
+    "197.234.240.0/22",
+    "198.41.128.0/17",
+    "162.158.0.0/15",
+    "104.16.0.0/13",
+    "104.24.0.0/14",
+    "172.64.0.0/13",
+    "131.0.72.0/22",
+    "2400:cb00::/32",
+    "2606:4700::/32",
+    "2803:f800::/32",
+    "2405:b500::/32",
+    "2405:8100::/32",
+    "2a06:98c0::/29",
+    "2c0f:f248::/32",
 ];
 
 #[derive(Serialize)]
@@ -54,7 +71,10 @@ struct RateView {
 
 impl From<RateLimit> for RateView {
     fn from(limit: RateLimit) -> Self {
-        Self { rate: limit.rate(), burst: limit.burst }
+        Self {
+            rate: limit.rate(),
+            burst: limit.burst,
+        }
     }
 }
 
@@ -64,16 +84,40 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         Os::Debian12 => "1.22",
         Os::Ubuntu2404 => "1.24",
     };
-    bundle.add("files/etc/nginx/nginx.conf", renderer.render(Template::NginxConf, &ConfView { nginx_version }), 0o644);
-    bundle.add("files/etc/nginx/snippets/blueprint-acme.conf", renderer.render(Template::NginxAcme, &()), 0o644);
-    bundle.add("files/etc/nginx/snippets/blueprint-proxy.conf", renderer.render(Template::NginxProxy, &()), 0o644);
-    if model.sites.iter().any(|s| s.behind == Some(Cdn::Cloudflare)) {
+    bundle.add(
+        "files/etc/nginx/nginx.conf",
+        renderer.render(Template::NginxConf, &ConfView { nginx_version }),
+        0o644,
+    );
+    bundle.add(
+        "files/etc/nginx/snippets/blueprint-acme.conf",
+        renderer.render(Template::NginxAcme, &()),
+        0o644,
+    );
+    bundle.add(
+        "files/etc/nginx/snippets/blueprint-proxy.conf",
+        renderer.render(Template::NginxProxy, &()),
+        0o644,
+    );
+    if model
+        .sites
+        .iter()
+        .any(|s| s.behind == Some(Cdn::Cloudflare))
+    {
         let view = minijinja::context! { ranges => CLOUDFLARE_RANGES };
-        bundle.add("files/etc/nginx/snippets/blueprint-cloudflare.conf", renderer.render(Template::NginxCloudflare, &view), 0o644);
+        bundle.add(
+            "files/etc/nginx/snippets/blueprint-cloudflare.conf",
+            renderer.render(Template::NginxCloudflare, &view),
+            0o644,
+        );
     }
     for site in &model.sites {
         let text = render_site(renderer, site);
-        bundle.add(format!("files/etc/nginx/sites-available/{}.conf", site.name), text, 0o644);
+        bundle.add(
+            format!("files/etc/nginx/sites-available/{}.conf", site.name),
+            text,
+            0o644,
+        );
     }
 }
 
@@ -85,7 +129,10 @@ fn render_site(renderer: &Renderer, site: &Site) -> String {
         headers: &site.headers,
         client_max_body_size: &site.client_max_body_size,
         cloudflare: site.behind == Some(Cdn::Cloudflare),
-        static_root: site.static_dir.as_ref().map(|dir| format!("/srv/sites/{}/current/{dir}", site.name)),
+        static_root: site
+            .static_dir
+            .as_ref()
+            .map(|dir| format!("/srv/sites/{}/current/{dir}", site.name)),
     };
     let proxied: Vec<RouteView> = site
         .services
@@ -101,5 +148,8 @@ fn render_site(renderer: &Renderer, site: &Site) -> String {
             })
         })
         .collect();
-    renderer.render(Template::NginxSite, &minijinja::context! { site => view, proxied => proxied })
+    renderer.render(
+        Template::NginxSite,
+        &minijinja::context! { site => view, proxied => proxied },
+    )
 }

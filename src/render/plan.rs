@@ -41,8 +41,16 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             if site.database == Database::Postgres {
                 secret_lines.push("`DATABASE_URL` (generated)".to_owned());
             }
-            secret_lines.extend(site.generated_secrets.iter().map(|s| format!("`{s}` (generated)")));
-            secret_lines.extend(site.secrets.iter().map(|s| format!("`{s}` (**fill in on the host**)")));
+            secret_lines.extend(
+                site.generated_secrets
+                    .iter()
+                    .map(|s| format!("`{s}` (generated)")),
+            );
+            secret_lines.extend(
+                site.secrets
+                    .iter()
+                    .map(|s| format!("`{s}` (**fill in on the host**)")),
+            );
             SiteRow {
                 name: &site.name,
                 domains: site.domains.iter().map(|d| format!("`{d}`")).collect(),
@@ -51,7 +59,11 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                     Tls::None => "**none (HTTP only)**".to_owned(),
                     Tls::Files { cert, .. } => format!("files (`{cert}`)"),
                 },
-                database: if site.database == Database::Postgres { "PostgreSQL" } else { "—" },
+                database: if site.database == Database::Postgres {
+                    "PostgreSQL"
+                } else {
+                    "—"
+                },
                 static_dir: site.static_dir.as_ref().map(|d| format!("`current/{d}`")),
                 secret_lines: secret_lines.join(", "),
             }
@@ -65,11 +77,20 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 unit: unit_name(&site.name, &svc.name),
                 port: svc.port,
                 route: svc.route.as_ref().map(|r| format!("`{r}`")),
-                rate: svc.rate_limit.map(|r| format!("{} burst {}", r.rate(), r.burst)),
+                rate: svc
+                    .rate_limit
+                    .map(|r| format!("{} burst {}", r.rate(), r.burst)),
                 runtime: svc.runtime.id(),
-                limits: format!("{} RAM, {} CPU, {} tasks", svc.limits.memory_max, svc.limits.cpu_quota, svc.limits.tasks_max),
+                limits: format!(
+                    "{} RAM, {} CPU, {} tasks",
+                    svc.limits.memory_max, svc.limits.cpu_quota, svc.limits.tasks_max
+                ),
                 enabled: svc.enabled,
-                relaxations: if svc.runtime.needs_wx_memory() { "`MemoryDenyWriteExecute=false` (JIT runtime)" } else { "" },
+                relaxations: if svc.runtime.needs_wx_memory() {
+                    "`MemoryDenyWriteExecute=false` (JIT runtime)"
+                } else {
+                    ""
+                },
             })
         })
         .collect();

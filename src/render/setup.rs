@@ -45,7 +45,14 @@ struct UnitView<'a> {
 /// Debian packages the bundle needs, sorted.
 fn packages(model: &Model) -> Vec<&'static str> {
     let host = &model.host;
-    let mut packages = vec!["ca-certificates", "curl", "logrotate", "nginx", "openssl", "sudo"];
+    let mut packages = vec![
+        "ca-certificates",
+        "curl",
+        "logrotate",
+        "nginx",
+        "openssl",
+        "sudo",
+    ];
     if model.sites.iter().any(|s| s.tls == Tls::Acme) {
         packages.push("certbot");
     }
@@ -76,12 +83,22 @@ fn host_file(path: &str, model: &Model) -> HostFile {
     } else {
         ("0644", "root")
     };
-    HostFile { path: target.to_owned(), mode, owner: owner.to_owned(), group: owner.to_owned() }
+    HostFile {
+        path: target.to_owned(),
+        mode,
+        owner: owner.to_owned(),
+        group: owner.to_owned(),
+    }
 }
 
 /// Adds `setup.sh`, `lib/blueprint.sh` and `plan.sh`.
 pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
-    let files: Vec<HostFile> = bundle.files.keys().filter(|p| p.starts_with("files/")).map(|p| host_file(p, model)).collect();
+    let files: Vec<HostFile> = bundle
+        .files
+        .keys()
+        .filter(|p| p.starts_with("files/"))
+        .map(|p| host_file(p, model))
+        .collect();
     let sites: Vec<SiteView> = model
         .sites
         .iter()
@@ -97,7 +114,11 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 tls,
                 tls_cert: cert,
                 tls_key: key,
-                database: if site.database == Database::Postgres { "postgres" } else { "none" },
+                database: if site.database == Database::Postgres {
+                    "postgres"
+                } else {
+                    "none"
+                },
                 static_dir: site.static_dir.as_deref().unwrap_or(""),
                 static_: site.static_dir.as_deref().unwrap_or(""),
                 secrets: &site.secrets,
@@ -114,7 +135,11 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 site: &site.name,
                 enabled: svc.enabled,
                 port: svc.port,
-                health: if svc.enabled { svc.health.as_deref().unwrap_or("") } else { "" },
+                health: if svc.enabled {
+                    svc.health.as_deref().unwrap_or("")
+                } else {
+                    ""
+                },
             })
         })
         .collect();
@@ -129,6 +154,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         units => units,
     };
     bundle.add("plan.sh", renderer.render(Template::PlanSh, &view), 0o644);
-    bundle.add("lib/blueprint.sh", renderer.render(Template::SetupLib, &view), 0o644);
+    bundle.add(
+        "lib/blueprint.sh",
+        renderer.render(Template::SetupLib, &view),
+        0o644,
+    );
     bundle.add("setup.sh", renderer.render(Template::SetupSh, &view), 0o755);
 }

@@ -16,9 +16,21 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     if !model.sites.iter().any(|s| s.database == Database::Postgres) {
         return;
     }
-    bundle.add("sql/host.sql", renderer.render(Template::SqlHost, &()), 0o644);
-    for site in model.sites.iter().filter(|s| s.database == Database::Postgres) {
+    bundle.add(
+        "sql/host.sql",
+        renderer.render(Template::SqlHost, &()),
+        0o644,
+    );
+    for site in model
+        .sites
+        .iter()
+        .filter(|s| s.database == Database::Postgres)
+    {
         let view = context! { site => site.name, connection_limit => CONNECTION_LIMIT };
-        bundle.add(format!("sql/{}.sql", site.name), renderer.render(Template::SqlSite, &view), 0o644);
+        bundle.add(
+            format!("sql/{}.sql", site.name),
+            renderer.render(Template::SqlSite, &view),
+            0o644,
+        );
     }
 }

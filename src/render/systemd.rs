@@ -49,8 +49,15 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                     limits: &svc.limits,
                 },
             };
-            let path = format!("files/etc/systemd/system/{}.service", unit_name(&site.name, &svc.name));
-            bundle.add(path, renderer.render(Template::SystemdService, &view), 0o644);
+            let path = format!(
+                "files/etc/systemd/system/{}.service",
+                unit_name(&site.name, &svc.name)
+            );
+            bundle.add(
+                path,
+                renderer.render(Template::SystemdService, &view),
+                0o644,
+            );
         }
     }
 }

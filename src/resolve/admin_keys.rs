@@ -26,10 +26,17 @@ pub(super) fn read_key_file(raw_path: &str, base: &Path) -> Checked<Vec<String>>
         )
     })?;
     let path = PathBuf::from(expanded.as_ref());
-    let path = if path.is_absolute() { path } else { base.join(path) };
+    let path = if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    };
     let text = std::fs::read_to_string(&path).map_err(|err| {
         Invalid::new(
-            format!("cannot read admin key `{raw_path}` (expanded to `{}`): {err}", path.display()),
+            format!(
+                "cannot read admin key `{raw_path}` (expanded to `{}`): {err}",
+                path.display()
+            ),
             "point `admin_keys` at an existing public key file, e.g. `~/.ssh/id_ed25519.pub`",
         )
     })?;
@@ -45,11 +52,18 @@ pub(super) fn parse_keys(text: &str, shown_path: &str) -> Checked<Vec<String>> {
         ));
     }
     let mut keys = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         keys.push(key_line(line, shown_path)?);
     }
     if keys.is_empty() {
-        return Err(Invalid::new(format!("`{shown_path}` holds no public key"), "point `admin_keys` at a `.pub` file"));
+        return Err(Invalid::new(
+            format!("`{shown_path}` holds no public key"),
+            "point `admin_keys` at a `.pub` file",
+        ));
     }
     Ok(keys)
 }
@@ -63,13 +77,21 @@ fn key_line(line: &str, shown_path: &str) -> Checked<String> {
         )
     };
     let mut parts = line.split_ascii_whitespace();
-    let (Some(kind), Some(blob)) = (parts.next(), parts.next()) else { return Err(bad()) };
-    let blob_ok = blob.len() >= 16 && blob.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='));
+    let (Some(kind), Some(blob)) = (parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let blob_ok = blob.len() >= 16
+        && blob
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='));
     if !KEY_TYPES.contains(&kind) || !blob_ok {
         return Err(bad());
     }
     let comment: Vec<&str> = parts.collect();
-    let comment_ok = comment.iter().all(|w| w.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '\'' | '"' | '\\' | '`' | '$')));
+    let comment_ok = comment.iter().all(|w| {
+        w.chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '\'' | '"' | '\\' | '`' | '$'))
+    });
     let mut key = format!("{kind} {blob}");
     if comment_ok && !comment.is_empty() {
         key.push(' ');
@@ -82,14 +104,21 @@ fn key_line(line: &str, shown_path: &str) -> Checked<String> {
 mod tests {
     use super::*;
 
-    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly0000000000000000000000 ops@laptop";
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly0000000000000000000000 ops@laptop";
 
     #[test]
     fn keys() {
-        assert_eq!(parse_keys(&format!("# mine\n{KEY}\n\n"), "k").unwrap(), [KEY]);
+        assert_eq!(
+            parse_keys(&format!("# mine\n{KEY}\n\n"), "k").unwrap(),
+            [KEY]
+        );
         // A comment with shell syntax is dropped rather than copied.
         let odd = KEY.replace("ops@laptop", "$(reboot)");
-        assert_eq!(parse_keys(&odd, "k").unwrap()[0], KEY.replace(" ops@laptop", ""));
+        assert_eq!(
+            parse_keys(&odd, "k").unwrap()[0],
+            KEY.replace(" ops@laptop", "")
+        );
         assert!(parse_keys("-----BEGIN OPENSSH PRIVATE KEY-----\n", "k").is_err());
         assert!(parse_keys("", "k").is_err());
         assert!(parse_keys("command=\"x\" ssh-ed25519 AAAA", "k").is_err());
@@ -100,6 +129,11 @@ mod tests {
     fn missing_file_names_the_expanded_path() {
         std::env::set_var("BLUEPRINT_TEST_KEYDIR", "/nonexistent-dir");
         let err = read_key_file("${BLUEPRINT_TEST_KEYDIR}/id.pub", Path::new(".")).unwrap_err();
-        assert!(err.message.contains("expanded to `/nonexistent-dir/id.pub`"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("expanded to `/nonexistent-dir/id.pub`"),
+            "{}",
+            err.message
+        );
     }
 }

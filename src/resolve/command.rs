@@ -12,21 +12,35 @@ pub(super) fn command(run: &toml::Value) -> Checked<Vec<String>> {
             .iter()
             .map(|item| item.as_str().map(str::to_owned))
             .collect::<Option<_>>()
-            .ok_or_else(|| Invalid::new("`run` array must contain only strings", "write `run = [\"/usr/bin/node\", \"server.js\"]`"))?,
+            .ok_or_else(|| {
+                Invalid::new(
+                    "`run` array must contain only strings",
+                    "write `run = [\"/usr/bin/node\", \"server.js\"]`",
+                )
+            })?,
         _ => {
             return Err(Invalid::new(
-                format!("`run` must be a string or an array of strings, found {}", run.type_str()),
+                format!(
+                    "`run` must be a string or an array of strings, found {}",
+                    run.type_str()
+                ),
                 "write `run = \"/usr/bin/node server.js\"`",
             ))
         }
     };
     let Some(executable) = argv.first() else {
-        return Err(Invalid::new("`run` is empty", "give the absolute path of the executable, e.g. `/usr/bin/node server.js`"));
+        return Err(Invalid::new(
+            "`run` is empty",
+            "give the absolute path of the executable, e.g. `/usr/bin/node server.js`",
+        ));
     };
     for arg in &argv {
         no_control_chars("`run`", arg)?;
         if arg.is_empty() {
-            return Err(Invalid::new("`run` has an empty argument", "remove the empty string from the array"));
+            return Err(Invalid::new(
+                "`run` has an empty argument",
+                "remove the empty string from the array",
+            ));
         }
     }
     let normalized = executable.starts_with('/')
@@ -52,10 +66,20 @@ mod tests {
 
     #[test]
     fn splits_and_validates() {
-        assert_eq!(command(&s("/usr/bin/pnpm start")).unwrap(), ["/usr/bin/pnpm", "start"]);
+        assert_eq!(
+            command(&s("/usr/bin/pnpm start")).unwrap(),
+            ["/usr/bin/pnpm", "start"]
+        );
         let arr = toml::Value::Array(vec![s("/usr/bin/node"), s("a b.js")]);
         assert_eq!(command(&arr).unwrap(), ["/usr/bin/node", "a b.js"]);
-        for bad in ["", "node x", "./x", "/usr/../bin/x", "/bin/", "/bin/x\u{0}y"] {
+        for bad in [
+            "",
+            "node x",
+            "./x",
+            "/usr/../bin/x",
+            "/bin/",
+            "/bin/x\u{0}y",
+        ] {
             assert!(command(&s(bad)).is_err(), "{bad:?} accepted");
         }
         assert!(command(&toml::Value::Integer(1)).is_err());

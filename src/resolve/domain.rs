@@ -29,15 +29,25 @@ pub(super) fn domain(name: &str) -> Checked<()> {
         if label.is_empty() || label.len() > 63 {
             return Err(bad("each label must be 1 to 63 characters"));
         }
-        if !label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return Err(bad("only lowercase letters, digits, `-` and `.` are allowed"));
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(bad(
+                "only lowercase letters, digits, `-` and `.` are allowed",
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(bad("a label cannot start or end with `-`"));
         }
     }
-    if labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
-        return Err(bad("the last label cannot be numeric (IP addresses are not domains)"));
+    if labels
+        .last()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(bad(
+            "the last label cannot be numeric (IP addresses are not domains)",
+        ));
     }
     Ok(())
 }
@@ -48,7 +58,12 @@ mod tests {
 
     #[test]
     fn accepts_host_names() {
-        for ok in ["example.com", "www.chienstreats.com", "xn--bcher-kva.example", "a-b.c0.io"] {
+        for ok in [
+            "example.com",
+            "www.chienstreats.com",
+            "xn--bcher-kva.example",
+            "a-b.c0.io",
+        ] {
             assert!(domain(ok).is_ok(), "{ok} rejected");
         }
     }
@@ -56,8 +71,21 @@ mod tests {
     #[test]
     fn rejects_everything_else() {
         for bad in [
-            "", "localhost", "Example.com", "ex ample.com", "a..b", "-a.com", "a-.com", "1.2.3.4",
-            "*.example.com", "bücher.de", "a.com;", "a.com}", "$host.com", "a.com\nb.com", "a.com/x",
+            "",
+            "localhost",
+            "Example.com",
+            "ex ample.com",
+            "a..b",
+            "-a.com",
+            "a-.com",
+            "1.2.3.4",
+            "*.example.com",
+            "bücher.de",
+            "a.com;",
+            "a.com}",
+            "$host.com",
+            "a.com\nb.com",
+            "a.com/x",
         ] {
             assert!(domain(bad).is_err(), "{bad:?} accepted");
         }

@@ -6,7 +6,10 @@ use super::invalid::{Checked, Invalid};
 pub(super) fn email(address: &str) -> Checked<()> {
     let local_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
     let ok = address.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && local.len() <= 64 && local.chars().all(local_ok) && super::domain::domain(domain).is_ok()
+        !local.is_empty()
+            && local.len() <= 64
+            && local.chars().all(local_ok)
+            && super::domain::domain(domain).is_ok()
     });
     if ok {
         Ok(())
@@ -25,7 +28,16 @@ mod tests {
     #[test]
     fn emails() {
         assert!(email("ops@example.com").is_ok() && email("a.b+c@x.io").is_ok());
-        for bad in ["", "ops", "@x.com", "a@b", "a b@x.com", "a@x.com;rm", "a'@x.com", "$(x)@x.com"] {
+        for bad in [
+            "",
+            "ops",
+            "@x.com",
+            "a@b",
+            "a b@x.com",
+            "a@x.com;rm",
+            "a'@x.com",
+            "$(x)@x.com",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -9,10 +9,16 @@ pub(super) const RESERVED: &[&str] = &["HOST", "PORT", "DATABASE_URL"];
 
 /// Checks a variable name: `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters, not reserved.
 pub(super) fn env_key(key: &str) -> Checked<()> {
-    let first_ok = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !first_ok || key.len() > 128 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Invalid::new(
-            format!("environment variable name `{}` is not valid", key.escape_debug()),
+            format!(
+                "environment variable name `{}` is not valid",
+                key.escape_debug()
+            ),
             "use letters, digits and `_`, starting with a letter or `_`, e.g. `NODE_ENV`",
         ));
     }
@@ -29,7 +35,10 @@ pub(super) fn env_key(key: &str) -> Checked<()> {
 pub(super) fn env_value(value: &str) -> Checked<()> {
     no_control_chars("environment value", value)?;
     if value.len() > 4096 {
-        return Err(Invalid::new("environment value is longer than 4096 bytes", "put large data in a file in the release"));
+        return Err(Invalid::new(
+            "environment value is longer than 4096 bytes",
+            "put large data in a file in the release",
+        ));
     }
     Ok(())
 }

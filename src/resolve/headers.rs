@@ -9,7 +9,10 @@ use super::invalid::{no_control_chars, Checked, Invalid};
 pub(super) fn defaults() -> BTreeMap<String, String> {
     [
         ("Content-Security-Policy", "frame-ancestors 'self'"),
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+        (
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "SAMEORIGIN"),
@@ -31,7 +34,10 @@ pub(super) fn header_name(name: &str) -> Checked<()> {
         ));
     }
     if name.eq_ignore_ascii_case("Strict-Transport-Security") {
-        return Err(Invalid::new("`Strict-Transport-Security` is managed by blueprint", "HSTS is on for every HTTPS site; remove the override"));
+        return Err(Invalid::new(
+            "`Strict-Transport-Security` is managed by blueprint",
+            "HSTS is on for every HTTPS site; remove the override",
+        ));
     }
     Ok(())
 }
@@ -55,7 +61,14 @@ mod tests {
     #[test]
     fn headers() {
         assert!(header_name("X-Frame-Options").is_ok());
-        for bad in ["", "X Frame", "X:Y", "X;Y", "strict-transport-security", "-X"] {
+        for bad in [
+            "",
+            "X Frame",
+            "X:Y",
+            "X;Y",
+            "strict-transport-security",
+            "-X",
+        ] {
             assert!(header_name(bad).is_err(), "{bad:?} accepted");
         }
         assert!(header_value("default-src 'self'; img-src *").is_ok());

@@ -13,7 +13,10 @@ pub(super) struct Invalid {
 impl Invalid {
     /// Builds a rejection.
     pub(super) fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
-        Self { message: message.into(), help: help.into() }
+        Self {
+            message: message.into(),
+            help: help.into(),
+        }
     }
 }
 

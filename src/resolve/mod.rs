@@ -30,13 +30,15 @@ use crate::raw::{RawConfig, RawHost, RawService, RawSite, SpannedString};
 use crate::source::SourceFile;
 use invalid::{Checked, Invalid};
 
-
 /// Validates `raw` and builds the model.
 ///
 /// # Errors
 /// Every problem found, with positions in `source`.
 pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<Model, Report> {
-    let mut resolver = Resolver { source, diagnostics: Vec::new() };
+    let mut resolver = Resolver {
+        source,
+        diagnostics: Vec::new(),
+    };
     let host = resolver.host(raw.host.get_ref(), raw);
     let mut sites: Vec<Site> = raw
         .sites
@@ -59,7 +61,8 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn report(&mut self, span: Range<usize>, invalid: Invalid) {
-        self.diagnostics.push(Diagnostic::at(span, invalid.message).with_help(invalid.help));
+        self.diagnostics
+            .push(Diagnostic::at(span, invalid.message).with_help(invalid.help));
     }
 
     /// Keeps the value of a passed check, records a failed one at `span`.
@@ -72,28 +75,58 @@ impl Resolver<'_> {
         let os = Os::from_id(raw.os.get_ref());
         if os.is_none() {
             let known: Vec<_> = Os::ALL.iter().map(|os| format!("`{}`", os.id())).collect();
-            self.report(raw.os.span(), Invalid::new(format!("unsupported os `{}`", raw.os.get_ref().escape_debug()), format!("use one of {}", known.join(", "))));
+            self.report(
+                raw.os.span(),
+                Invalid::new(
+                    format!("unsupported os `{}`", raw.os.get_ref().escape_debug()),
+                    format!("use one of {}", known.join(", ")),
+                ),
+            );
         }
-        let acme_email = raw.acme_email.as_ref().and_then(|e| self.check(e.span(), email::email(e.get_ref())).map(|()| e.get_ref().clone()));
-        let needs_acme = config.sites.values().any(|s| s.get_ref().tls.as_ref().is_none_or(|t| t.get_ref().as_str() == Some("acme")));
+        let acme_email = raw.acme_email.as_ref().and_then(|e| {
+            self.check(e.span(), email::email(e.get_ref()))
+                .map(|()| e.get_ref().clone())
+        });
+        let needs_acme = config.sites.values().any(|s| {
+            s.get_ref()
+                .tls
+                .as_ref()
+                .is_none_or(|t| t.get_ref().as_str() == Some("acme"))
+        });
         if needs_acme && raw.acme_email.is_none() {
             self.report(raw.name.span(), Invalid::new("`acme_email` is missing from `[host]`", "add `acme_email = \"ops@example.com\"`: sites with `tls = \"acme\"` need a Let's Encrypt contact"));
         }
         let mut admin_keys = Vec::new();
         for path in &raw.admin_keys {
-            if let Some(keys) = self.check(path.span(), admin_keys::read_key_file(path.get_ref(), self.source.dir())) {
+            if let Some(keys) = self.check(
+                path.span(),
+                admin_keys::read_key_file(path.get_ref(), self.source.dir()),
+            ) {
                 admin_keys.extend(keys);
             }
         }
         admin_keys.sort();
         admin_keys.dedup();
         let deploy_user = match &raw.deploy_user {
-            Some(user) => self.check(user.span(), names::user_name(user.get_ref())).map(|()| user.get_ref().clone()),
+            Some(user) => self
+                .check(user.span(), names::user_name(user.get_ref()))
+                .map(|()| user.get_ref().clone()),
             None => Some("deploy".to_owned()),
         };
         let ssh_port = match &raw.ssh_port {
             None => Some(22),
-            Some(port) => self.check(port.span(), u16::try_from(*port.get_ref()).ok().filter(|p| *p > 0).ok_or_else(|| Invalid::new(format!("ssh_port {} is not a TCP port", port.get_ref()), "use a port from 1 to 65535"))),
+            Some(port) => self.check(
+                port.span(),
+                u16::try_from(*port.get_ref())
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| {
+                        Invalid::new(
+                            format!("ssh_port {} is not a TCP port", port.get_ref()),
+                            "use a port from 1 to 65535",
+                        )
+                    }),
+            ),
         };
         Some(Host {
             name: name.map(|()| raw.name.get_ref().clone())?,
@@ -109,16 +142,42 @@ impl Resolver<'_> {
         })
     }
 
-    fn site(&mut self, name: &SpannedString, raw: &Spanned<RawSite>, host: Option<&Host>) -> Option<Site> {
+    fn site(
+        &mut self,
+        name: &SpannedString,
+        raw: &Spanned<RawSite>,
+        host: Option<&Host>,
+    ) -> Option<Site> {
         let site_name = name.get_ref();
-        let name_ok = self.check(name.span(), names::site_name(site_name)).is_some();
+        let name_ok = self
+            .check(name.span(), names::site_name(site_name))
+            .is_some();
         if host.is_some_and(|h| &h.deploy_user == site_name) {
-            self.report(name.span(), Invalid::new(format!("site `{site_name}` has the deploy user's name"), "rename the site or set `deploy_user` in `[host]`"));
+            self.report(
+                name.span(),
+                Invalid::new(
+                    format!("site `{site_name}` has the deploy user's name"),
+                    "rename the site or set `deploy_user` in `[host]`",
+                ),
+            );
         }
         let raw_site = raw.get_ref();
-        let slot = self.check(raw_site.slot.span(), u16::try_from(*raw_site.slot.get_ref()).ok().filter(|s| (1..=ports::MAX_SLOT).contains(s)).ok_or_else(|| {
-            Invalid::new(format!("slot {} is out of range", raw_site.slot.get_ref()), format!("use a slot from 1 to {}; each slot owns ten ports from {}", ports::MAX_SLOT, ports::BASE))
-        }));
+        let slot = self.check(
+            raw_site.slot.span(),
+            u16::try_from(*raw_site.slot.get_ref())
+                .ok()
+                .filter(|s| (1..=ports::MAX_SLOT).contains(s))
+                .ok_or_else(|| {
+                    Invalid::new(
+                        format!("slot {} is out of range", raw_site.slot.get_ref()),
+                        format!(
+                            "use a slot from 1 to {}; each slot owns ten ports from {}",
+                            ports::MAX_SLOT,
+                            ports::BASE
+                        ),
+                    )
+                }),
+        );
 
         let mut domains = Vec::new();
         for d in raw_site.domains.get_ref() {
@@ -127,7 +186,13 @@ impl Resolver<'_> {
             }
         }
         if raw_site.domains.get_ref().is_empty() {
-            self.report(raw_site.domains.span(), Invalid::new(format!("site `{site_name}` has no domains"), "list at least one domain, e.g. `domains = [\"example.com\"]`"));
+            self.report(
+                raw_site.domains.span(),
+                Invalid::new(
+                    format!("site `{site_name}` has no domains"),
+                    "list at least one domain, e.g. `domains = [\"example.com\"]`",
+                ),
+            );
         }
 
         let tls = self.tls(raw_site);
@@ -144,7 +209,13 @@ impl Resolver<'_> {
                 "postgres" => Some(Database::Postgres),
                 "none" => Some(Database::None),
                 other => {
-                    self.report(db.span(), Invalid::new(format!("unknown database `{}`", other.escape_debug()), "use `\"postgres\"` or `\"none\"`"));
+                    self.report(
+                        db.span(),
+                        Invalid::new(
+                            format!("unknown database `{}`", other.escape_debug()),
+                            "use `\"postgres\"` or `\"none\"`",
+                        ),
+                    );
                     None
                 }
             },
@@ -152,24 +223,38 @@ impl Resolver<'_> {
 
         let mut env = BTreeMap::new();
         for (key, value) in &raw_site.env {
-            let key_ok = self.check(key.span(), env::env_key(key.get_ref())).is_some();
-            let value_ok = self.check(value.span(), env::env_value(value.get_ref())).is_some();
+            let key_ok = self
+                .check(key.span(), env::env_key(key.get_ref()))
+                .is_some();
+            let value_ok = self
+                .check(value.span(), env::env_value(value.get_ref()))
+                .is_some();
             if key_ok && value_ok {
                 env.insert(key.get_ref().clone(), value.get_ref().clone());
             }
         }
         let secrets = self.secret_names(&raw_site.secrets, &env, &[]);
-        let generated_secrets = self.secret_names(&raw_site.generated_secrets, &env, &raw_site.secrets);
+        let generated_secrets =
+            self.secret_names(&raw_site.generated_secrets, &env, &raw_site.secrets);
 
-        let static_dir = raw_site.static_dir.as_ref().and_then(|d| self.check(d.span(), paths::release_dir(d.get_ref())).map(|()| d.get_ref().clone()));
+        let static_dir = raw_site.static_dir.as_ref().and_then(|d| {
+            self.check(d.span(), paths::release_dir(d.get_ref()))
+                .map(|()| d.get_ref().clone())
+        });
         let client_max_body_size = match &raw_site.client_max_body_size {
             None => limits::DEFAULT_BODY_SIZE.to_owned(),
-            Some(size) => self.check(size.span(), limits::body_size(size.get_ref())).map(|()| size.get_ref().clone())?,
+            Some(size) => self
+                .check(size.span(), limits::body_size(size.get_ref()))
+                .map(|()| size.get_ref().clone())?,
         };
         let mut site_headers = headers::defaults();
         for (header, value) in &raw_site.headers {
-            let name_ok = self.check(header.span(), headers::header_name(header.get_ref())).is_some();
-            let value_ok = self.check(value.span(), headers::header_value(value.get_ref())).is_some();
+            let name_ok = self
+                .check(header.span(), headers::header_name(header.get_ref()))
+                .is_some();
+            let value_ok = self
+                .check(value.span(), headers::header_value(value.get_ref()))
+                .is_some();
             if name_ok && value_ok {
                 // Match defaults case-insensitively so `x-frame-options` replaces, not duplicates.
                 site_headers.retain(|k, _| !k.eq_ignore_ascii_case(header.get_ref()));
@@ -179,10 +264,20 @@ impl Resolver<'_> {
             }
         }
 
-        let services: Vec<Service> = raw_site.services.iter().filter_map(|(n, s)| self.service(n, s)).collect();
+        let services: Vec<Service> = raw_site
+            .services
+            .iter()
+            .filter_map(|(n, s)| self.service(n, s))
+            .collect();
         self.routes_within_site(raw_site, static_dir.is_some());
         if raw_site.services.is_empty() && raw_site.static_dir.is_none() {
-            self.report(name.span(), Invalid::new(format!("site `{site_name}` has nothing to serve"), "add `static = \"public\"` or a `[sites.<site>.services.<name>]` table"));
+            self.report(
+                name.span(),
+                Invalid::new(
+                    format!("site `{site_name}` has nothing to serve"),
+                    "add `static = \"public\"` or a `[sites.<site>.services.<name>]` table",
+                ),
+            );
         }
 
         if !name_ok || services.len() != raw_site.services.len() {
@@ -206,43 +301,78 @@ impl Resolver<'_> {
     }
 
     fn tls(&mut self, site: &RawSite) -> Option<Tls> {
-        let Some(raw) = &site.tls else { return Some(Tls::Acme) };
+        let Some(raw) = &site.tls else {
+            return Some(Tls::Acme);
+        };
         let help = "use `\"acme\"`, `\"none\"` or `{ cert = \"/etc/ssl/…/fullchain.pem\", key = \"/etc/ssl/…/privkey.pem\" }`";
         match raw.get_ref() {
             toml::Value::String(mode) if mode == "acme" => Some(Tls::Acme),
             toml::Value::String(mode) if mode == "none" => Some(Tls::None),
             toml::Value::Table(table) => {
-                let unknown: Vec<_> = table.keys().filter(|k| !matches!(k.as_str(), "cert" | "key")).collect();
+                let unknown: Vec<_> = table
+                    .keys()
+                    .filter(|k| !matches!(k.as_str(), "cert" | "key"))
+                    .collect();
                 let cert = table.get("cert").and_then(toml::Value::as_str);
                 let key = table.get("key").and_then(toml::Value::as_str);
                 match (cert, key, unknown.is_empty()) {
                     (Some(cert), Some(key), true) => {
-                        let cert_ok = self.check(raw.span(), paths::host_path("tls.cert", cert)).is_some();
-                        let key_ok = self.check(raw.span(), paths::host_path("tls.key", key)).is_some();
-                        (cert_ok && key_ok).then(|| Tls::Files { cert: cert.to_owned(), key: key.to_owned() })
+                        let cert_ok = self
+                            .check(raw.span(), paths::host_path("tls.cert", cert))
+                            .is_some();
+                        let key_ok = self
+                            .check(raw.span(), paths::host_path("tls.key", key))
+                            .is_some();
+                        (cert_ok && key_ok).then(|| Tls::Files {
+                            cert: cert.to_owned(),
+                            key: key.to_owned(),
+                        })
                     }
                     _ => {
-                        self.report(raw.span(), Invalid::new("`tls` table needs exactly the string keys `cert` and `key`", help));
+                        self.report(
+                            raw.span(),
+                            Invalid::new(
+                                "`tls` table needs exactly the string keys `cert` and `key`",
+                                help,
+                            ),
+                        );
                         None
                     }
                 }
             }
             other => {
-                self.report(raw.span(), Invalid::new(format!("unknown tls mode {other}"), help));
+                self.report(
+                    raw.span(),
+                    Invalid::new(format!("unknown tls mode {other}"), help),
+                );
                 None
             }
         }
     }
 
-    fn secret_names(&mut self, names: &[SpannedString], env: &BTreeMap<String, String>, others: &[SpannedString]) -> Vec<String> {
+    fn secret_names(
+        &mut self,
+        names: &[SpannedString],
+        env: &BTreeMap<String, String>,
+        others: &[SpannedString],
+    ) -> Vec<String> {
         let mut seen = BTreeSet::new();
         for name in names {
             let key = name.get_ref();
             if self.check(name.span(), env::env_key(key)).is_none() {
                 continue;
             }
-            if env.contains_key(key) || others.iter().any(|o| o.get_ref() == key) || !seen.insert(key.clone()) {
-                self.report(name.span(), Invalid::new(format!("`{key}` is defined more than once"), "a name belongs in one of `env`, `secrets` or `generated_secrets`, once"));
+            if env.contains_key(key)
+                || others.iter().any(|o| o.get_ref() == key)
+                || !seen.insert(key.clone())
+            {
+                self.report(
+                    name.span(),
+                    Invalid::new(
+                        format!("`{key}` is defined more than once"),
+                        "a name belongs in one of `env`, `secrets` or `generated_secrets`, once",
+                    ),
+                );
             }
         }
         seen.into_iter().collect()
@@ -250,11 +380,19 @@ impl Resolver<'_> {
 
     fn service(&mut self, name: &SpannedString, raw: &Spanned<RawService>) -> Option<Service> {
         let svc = raw.get_ref();
-        let name_ok = self.check(name.span(), names::service_name(name.get_ref())).is_some();
+        let name_ok = self
+            .check(name.span(), names::service_name(name.get_ref()))
+            .is_some();
         let argv = self.check(svc.run.span(), command::command(svc.run.get_ref()));
-        let route = svc.route.as_ref().and_then(|r| self.check(r.span(), url_path::url_path("route", r.get_ref())).map(|()| r.get_ref().clone()));
+        let route = svc.route.as_ref().and_then(|r| {
+            self.check(r.span(), url_path::url_path("route", r.get_ref()))
+                .map(|()| r.get_ref().clone())
+        });
         let route_ok = svc.route.is_none() || route.is_some();
-        let health = svc.health.as_ref().and_then(|h| self.check(h.span(), url_path::url_path("health path", h.get_ref())).map(|()| h.get_ref().clone()));
+        let health = svc.health.as_ref().and_then(|h| {
+            self.check(h.span(), url_path::url_path("health path", h.get_ref()))
+                .map(|()| h.get_ref().clone())
+        });
         if let (Some(h), None) = (&svc.health, &svc.route) {
             self.report(h.span(), Invalid::new("`health` needs a `route`", "the health path is probed through nginx: give the service a `route`, or remove `health`"));
         }
@@ -267,18 +405,32 @@ impl Resolver<'_> {
                     Some(b) if rate::rate_limit("1r/s", burst).is_err() => b.span(),
                     _ => rl.rate.span(),
                 };
-                self.check(span, rate::rate_limit(rl.rate.get_ref(), burst)).map(Some)
+                self.check(span, rate::rate_limit(rl.rate.get_ref(), burst))
+                    .map(Some)
             }
         };
         let runtime = match &svc.runtime {
             Some(r) => Runtime::from_id(r.get_ref()).or_else(|| {
-                let known: Vec<_> = Runtime::ALL.iter().map(|r| format!("`{}`", r.id())).collect();
-                self.report(r.span(), Invalid::new(format!("unknown runtime `{}`", r.get_ref().escape_debug()), format!("use one of {}", known.join(", "))));
+                let known: Vec<_> = Runtime::ALL
+                    .iter()
+                    .map(|r| format!("`{}`", r.id()))
+                    .collect();
+                self.report(
+                    r.span(),
+                    Invalid::new(
+                        format!("unknown runtime `{}`", r.get_ref().escape_debug()),
+                        format!("use one of {}", known.join(", ")),
+                    ),
+                );
                 None
             }),
             None => argv.as_ref().map(|a| Runtime::infer(&a[0])),
         };
-        let limits = match limits::limits(svc.memory_max.as_ref().map(|s| s.get_ref().as_str()), svc.cpu_quota.as_ref().map(|s| s.get_ref().as_str()), svc.tasks_max.as_ref().map(|t| *t.get_ref())) {
+        let limits = match limits::limits(
+            svc.memory_max.as_ref().map(|s| s.get_ref().as_str()),
+            svc.cpu_quota.as_ref().map(|s| s.get_ref().as_str()),
+            svc.tasks_max.as_ref().map(|t| *t.get_ref()),
+        ) {
             Ok(limits) => Some(limits),
             Err((field, invalid)) => {
                 let span = match field {
@@ -310,9 +462,20 @@ impl Resolver<'_> {
     fn routes_within_site(&mut self, site: &RawSite, has_static: bool) {
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for (name, svc) in &site.services {
-            let Some(route) = &svc.get_ref().route else { continue };
+            let Some(route) = &svc.get_ref().route else {
+                continue;
+            };
             if let Some(other) = seen.insert(route.get_ref(), name.get_ref()) {
-                self.report(route.span(), Invalid::new(format!("route `{}` is already used by service `{other}`", route.get_ref()), "give each service its own route"));
+                self.report(
+                    route.span(),
+                    Invalid::new(
+                        format!(
+                            "route `{}` is already used by service `{other}`",
+                            route.get_ref()
+                        ),
+                        "give each service its own route",
+                    ),
+                );
             } else if has_static && route.get_ref() == "/" {
                 self.report(route.span(), Invalid::new("route `/` conflicts with the site's `static` directory", "serve static files from the app, or move the service to a sub-path like `/api/`"));
             }
@@ -322,22 +485,43 @@ impl Resolver<'_> {
     /// Gives every service its port: explicit ones are checked, the others take free ports of
     /// their site's block in name order.
     fn assign_ports(&mut self, raw: &RawConfig, sites: &mut [Site]) {
-        let slot_owner: BTreeMap<u16, &str> = sites.iter().map(|s| (s.slot, s.name.as_str())).collect();
+        let slot_owner: BTreeMap<u16, &str> =
+            sites.iter().map(|s| (s.slot, s.name.as_str())).collect();
         let mut used: BTreeMap<u16, String> = BTreeMap::new();
         // Pass 1: explicit ports, so defaulted ones can skip them.
         for site in sites.iter() {
             let raw_site = raw.sites.get(site.name.as_str()).map(Spanned::get_ref);
             for svc in &site.services {
-                let Some(port) = raw_site.and_then(|r| r.services.get(svc.name.as_str())).and_then(|r| r.get_ref().port.as_ref()) else { continue };
+                let Some(port) = raw_site
+                    .and_then(|r| r.services.get(svc.name.as_str()))
+                    .and_then(|r| r.get_ref().port.as_ref())
+                else {
+                    continue;
+                };
                 let value = *port.get_ref();
-                let checked = u16::try_from(value).ok().filter(|p| *p >= 1024 && !ports::TAKEN_BY_SYSTEM.contains(p));
+                let checked = u16::try_from(value)
+                    .ok()
+                    .filter(|p| *p >= 1024 && !ports::TAKEN_BY_SYSTEM.contains(p));
                 let Some(p) = checked else {
                     self.report(port.span(), Invalid::new(format!("port {value} cannot be used"), "use a port from 1024 to 65535 that no system service (PostgreSQL 5432, Redis 6379) uses"));
                     continue;
                 };
-                if let Some(owner) = ports::slot_of(p).and_then(|slot| slot_owner.get(&slot)).filter(|owner| **owner != site.name) {
+                if let Some(owner) = ports::slot_of(p)
+                    .and_then(|slot| slot_owner.get(&slot))
+                    .filter(|owner| **owner != site.name)
+                {
                     let block = ports::block(ports::slot_of(p).unwrap_or(1));
-                    self.report(port.span(), Invalid::new(format!("port {p} lies in the block of site `{owner}` ({}–{})", block.start, block.end - 1), "choose a port outside other sites' slot blocks"));
+                    self.report(
+                        port.span(),
+                        Invalid::new(
+                            format!(
+                                "port {p} lies in the block of site `{owner}` ({}–{})",
+                                block.start,
+                                block.end - 1
+                            ),
+                            "choose a port outside other sites' slot blocks",
+                        ),
+                    );
                 } else if let Some(other) = used.insert(p, format!("{}.{}", site.name, svc.name)) {
                     self.report(port.span(), Invalid::new(format!("port {p} is already used by `{other}`"), "give each service its own port, or leave `port` out to use the site's slot block"));
                 }
@@ -347,21 +531,26 @@ impl Resolver<'_> {
             let raw_site = raw.sites.get(site.name.as_str());
             let mut free = ports::block(site.slot).filter(|p| !used.contains_key(p));
             for svc in &mut site.services {
-                let explicit = raw_site.and_then(|r| r.get_ref().services.get(svc.name.as_str())).and_then(|r| r.get_ref().port.as_ref());
+                let explicit = raw_site
+                    .and_then(|r| r.get_ref().services.get(svc.name.as_str()))
+                    .and_then(|r| r.get_ref().port.as_ref());
                 svc.port = match explicit {
                     Some(port) => u16::try_from(*port.get_ref()).unwrap_or(0),
-                    None => match free.next() {
-                        Some(p) => p,
-                        None => {
-                            let span = raw_site.map_or(0..0, |r| r.get_ref().slot.span());
-                            self.report(span, Invalid::new(format!("site `{}` has more services than its slot has free ports", site.name), "give some services an explicit `port`"));
-                            0
+                    None => {
+                        match free.next() {
+                            Some(p) => p,
+                            None => {
+                                let span = raw_site.map_or(0..0, |r| r.get_ref().slot.span());
+                                self.report(span, Invalid::new(format!("site `{}` has more services than its slot has free ports", site.name), "give some services an explicit `port`"));
+                                0
+                            }
                         }
-                    },
+                    }
                 };
             }
             for svc in &site.services {
-                used.entry(svc.port).or_insert_with(|| format!("{}.{}", site.name, svc.name));
+                used.entry(svc.port)
+                    .or_insert_with(|| format!("{}.{}", site.name, svc.name));
             }
         }
     }
@@ -374,8 +563,18 @@ impl Resolver<'_> {
             let site = site.get_ref();
             for d in site.domains.get_ref() {
                 if let Some(other) = domains.insert(d.get_ref(), name.get_ref()) {
-                    let whose = if other == name.get_ref().as_str() { "this site".to_owned() } else { format!("site `{other}`") };
-                    self.report(d.span(), Invalid::new(format!("domain `{}` is already served by {whose}", d.get_ref()), "a domain can belong to one site only: remove one of them"));
+                    let whose = if other == name.get_ref().as_str() {
+                        "this site".to_owned()
+                    } else {
+                        format!("site `{other}`")
+                    };
+                    self.report(
+                        d.span(),
+                        Invalid::new(
+                            format!("domain `{}` is already served by {whose}", d.get_ref()),
+                            "a domain can belong to one site only: remove one of them",
+                        ),
+                    );
                 }
             }
             if let Some(other) = slots.insert(*site.slot.get_ref(), name.get_ref()) {

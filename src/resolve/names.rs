@@ -7,11 +7,55 @@ use super::invalid::{Checked, Invalid};
 
 /// Names a site may not take: system accounts, database roles and blueprint's own users.
 const RESERVED: &[&str] = &[
-    "admin", "adm", "audio", "backup", "bin", "blueprint", "certbot", "daemon", "deploy", "dialout",
-    "disk", "fail2ban", "games", "gnats", "irc", "kmem", "list", "lp", "mail", "man", "messagebus",
-    "news", "nginx", "nobody", "nogroup", "operator", "postgres", "proxy", "public", "root",
-    "shadow", "ssh", "sshd", "staff", "sudo", "sync", "sys", "syslog", "systemd", "template0",
-    "template1", "tty", "ubuntu", "users", "utmp", "uucp", "www", "wwwdata", "debian",
+    "admin",
+    "adm",
+    "audio",
+    "backup",
+    "bin",
+    "blueprint",
+    "certbot",
+    "daemon",
+    "deploy",
+    "dialout",
+    "disk",
+    "fail2ban",
+    "games",
+    "gnats",
+    "irc",
+    "kmem",
+    "list",
+    "lp",
+    "mail",
+    "man",
+    "messagebus",
+    "news",
+    "nginx",
+    "nobody",
+    "nogroup",
+    "operator",
+    "postgres",
+    "proxy",
+    "public",
+    "root",
+    "shadow",
+    "ssh",
+    "sshd",
+    "staff",
+    "sudo",
+    "sync",
+    "sys",
+    "syslog",
+    "systemd",
+    "template0",
+    "template1",
+    "tty",
+    "ubuntu",
+    "users",
+    "utmp",
+    "uucp",
+    "www",
+    "wwwdata",
+    "debian",
 ];
 
 /// Longest Unix user name `useradd` accepts.
@@ -19,34 +63,56 @@ const MAX_LEN: usize = 32;
 
 /// A site name: `[a-z][a-z0-9_]*`, at most 32 characters, not reserved.
 pub(super) fn site_name(name: &str) -> Checked<()> {
-    identifier("site", name, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')?;
+    identifier("site", name, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
+    })?;
     reserved("site", name)
 }
 
 /// A service name: `[a-z][a-z0-9-]*`, not ending in `-`.
 pub(super) fn service_name(name: &str) -> Checked<()> {
-    identifier("service", name, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')?;
+    identifier("service", name, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    })?;
     if name.ends_with('-') {
-        return Err(Invalid::new(format!("service name `{name}` ends with `-`"), "end the name with a letter or digit"));
+        return Err(Invalid::new(
+            format!("service name `{name}` ends with `-`"),
+            "end the name with a letter or digit",
+        ));
     }
     Ok(())
 }
 
 /// The deploy user's name: same rules as a site name.
 pub(super) fn user_name(name: &str) -> Checked<()> {
-    identifier("user", name, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')?;
+    identifier("user", name, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
+    })?;
     if matches!(name, "root" | "postgres" | "nobody" | "www" | "nginx") {
-        return Err(Invalid::new(format!("`{name}` is a system account"), "choose another name, e.g. `deploy`"));
+        return Err(Invalid::new(
+            format!("`{name}` is a system account"),
+            "choose another name, e.g. `deploy`",
+        ));
     }
     Ok(())
 }
 
 /// A host name label: `[a-z0-9]` with inner `-`, at most 63 characters.
 pub(super) fn host_name(name: &str) -> Checked<()> {
-    let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if name.is_empty() || name.len() > 63 || !ok_chars || name.starts_with('-') || name.ends_with('-') {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if name.is_empty()
+        || name.len() > 63
+        || !ok_chars
+        || name.starts_with('-')
+        || name.ends_with('-')
+    {
         return Err(Invalid::new(
-            format!("host name `{}` is not a valid host name", name.escape_debug()),
+            format!(
+                "host name `{}` is not a valid host name",
+                name.escape_debug()
+            ),
             "use 1 to 63 lowercase letters, digits and inner `-`, e.g. `vps1`",
         ));
     }
@@ -83,7 +149,19 @@ mod tests {
     fn site_names() {
         assert!(site_name("chienstreats").is_ok());
         assert!(site_name("shop_2").is_ok());
-        for bad in ["", "Shop", "2shop", "my-site", "root", "postgres", "pg_x", "a b", "x;rm", "é", &"a".repeat(33)] {
+        for bad in [
+            "",
+            "Shop",
+            "2shop",
+            "my-site",
+            "root",
+            "postgres",
+            "pg_x",
+            "a b",
+            "x;rm",
+            "é",
+            &"a".repeat(33),
+        ] {
             assert!(site_name(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -4,7 +4,12 @@
 use super::invalid::{Checked, Invalid};
 
 fn plain_segment(seg: &str) -> bool {
-    !seg.is_empty() && seg != "." && seg != ".." && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    !seg.is_empty()
+        && seg != "."
+        && seg != ".."
+        && seg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// A relative directory inside the release, e.g. `public` or `dist/client`.

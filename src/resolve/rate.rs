@@ -13,17 +13,39 @@ pub(super) fn rate_limit(rate: &str, burst: i64) -> Checked<RateLimit> {
         .strip_suffix("r/s")
         .map(|n| (n, 's'))
         .or_else(|| rate.strip_suffix("r/m").map(|n| (n, 'm')))
-        .ok_or_else(|| Invalid::new(format!("rate `{}` is not in nginx syntax", rate.escape_debug()), help))?;
+        .ok_or_else(|| {
+            Invalid::new(
+                format!("rate `{}` is not in nginx syntax", rate.escape_debug()),
+                help,
+            )
+        })?;
     let requests: u32 = number
         .parse()
         .ok()
         .filter(|n| (1..=MAX).contains(n) && number.chars().all(|c| c.is_ascii_digit()))
-        .ok_or_else(|| Invalid::new(format!("rate `{}` must count 1 to {MAX} requests", rate.escape_debug()), help))?;
+        .ok_or_else(|| {
+            Invalid::new(
+                format!(
+                    "rate `{}` must count 1 to {MAX} requests",
+                    rate.escape_debug()
+                ),
+                help,
+            )
+        })?;
     let burst = u32::try_from(burst)
         .ok()
         .filter(|b| *b <= MAX)
-        .ok_or_else(|| Invalid::new(format!("burst {burst} is out of range"), format!("use a burst from 0 to {MAX}")))?;
-    Ok(RateLimit { requests, per, burst })
+        .ok_or_else(|| {
+            Invalid::new(
+                format!("burst {burst} is out of range"),
+                format!("use a burst from 0 to {MAX}"),
+            )
+        })?;
+    Ok(RateLimit {
+        requests,
+        per,
+        burst,
+    })
 }
 
 #[cfg(test)]
@@ -32,9 +54,27 @@ mod tests {
 
     #[test]
     fn rates() {
-        assert_eq!(rate_limit("30r/s", 50).unwrap(), RateLimit { requests: 30, per: 's', burst: 50 });
+        assert_eq!(
+            rate_limit("30r/s", 50).unwrap(),
+            RateLimit {
+                requests: 30,
+                per: 's',
+                burst: 50
+            }
+        );
         assert_eq!(rate_limit("600r/m", 0).unwrap().rate(), "600r/m");
-        for bad in ["", "30", "30r/h", "0r/s", "-1r/s", "+1r/s", "1.5r/s", "30 r/s", "999999r/s", "30r/s;"] {
+        for bad in [
+            "",
+            "30",
+            "30r/h",
+            "0r/s",
+            "-1r/s",
+            "+1r/s",
+            "1.5r/s",
+            "30 r/s",
+            "999999r/s",
+            "30r/s;",
+        ] {
             assert!(rate_limit(bad, 1).is_err(), "{bad:?} accepted");
         }
         assert!(rate_limit("1r/s", -1).is_err());

@@ -9,13 +9,25 @@ pub(super) fn url_path(what: &str, path: &str) -> Checked<()> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '~');
     let help = "write an absolute URL path such as `/` or `/api/v1/`, using letters, digits, `/`, `-`, `_`, `.` and `~`";
     if !path.starts_with('/') {
-        return Err(Invalid::new(format!("{what} `{}` does not start with `/`", path.escape_debug()), help));
+        return Err(Invalid::new(
+            format!("{what} `{}` does not start with `/`", path.escape_debug()),
+            help,
+        ));
     }
     if path.len() > 200 || !path.chars().all(allowed) {
-        return Err(Invalid::new(format!("{what} `{}` contains characters that are not allowed", path.escape_debug()), help));
+        return Err(Invalid::new(
+            format!(
+                "{what} `{}` contains characters that are not allowed",
+                path.escape_debug()
+            ),
+            help,
+        ));
     }
     if path.contains("//") || path.split('/').any(|seg| seg == "." || seg == "..") {
-        return Err(Invalid::new(format!("{what} `{path}` is not a normalized path"), "remove `//`, `.` and `..` segments"));
+        return Err(Invalid::new(
+            format!("{what} `{path}` is not a normalized path"),
+            "remove `//`, `.` and `..` segments",
+        ));
     }
     Ok(())
 }
@@ -29,7 +41,10 @@ mod tests {
         for ok in ["/", "/api/v1/", "/healthz", "/a.b-c_d~e"] {
             assert!(url_path("route", ok).is_ok(), "{ok} rejected");
         }
-        for bad in ["", "api", "/a b", "/a;", "/a{", "/$uri", "/a/../b", "//", "/a\"", "/é", "/a?x=1", "/a#b"] {
+        for bad in [
+            "", "api", "/a b", "/a;", "/a{", "/$uri", "/a/../b", "//", "/a\"", "/é", "/a?x=1",
+            "/a#b",
+        ] {
             assert!(url_path("route", bad).is_err(), "{bad:?} accepted");
         }
     }

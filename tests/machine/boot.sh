@@ -136,11 +136,13 @@ spawn() {
 # bundle's firewall (ufw/iptables) needs it.
 # --resolv-conf/--timezone=off: keep the image's fail-fast resolver.
 # --console=read-only: console output to the log, nothing reads our stdin.
+# SYSTEMD_COLORS=0: a console log without escape sequences.
 spawn "$state_dir/console.log" \
   systemd-nspawn --quiet --boot \
   --directory="$root" --volatile=overlay \
   --machine="bpm-$id" --register=no --keep-unit \
   --capability=CAP_NET_ADMIN \
+  --setenv=SYSTEMD_COLORS=0 \
   --network-namespace-path="/run/netns/$machine_ns" \
   --resolv-conf=off --timezone=off --link-journal=no \
   --bind-ro="$state_dir/authorized_keys:/root/.ssh/authorized_keys" \

@@ -1,0 +1,137 @@
+//! The binary: exit codes 0/1/2, and that invalid input never writes anything.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::root;
+
+fn blueprint(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_blueprint"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+#[test]
+fn check_accepts_the_example_and_rejects_bad_input() {
+    assert_eq!(code(&blueprint(&["check"], &root())), 0);
+    let bad = blueprint(&["check", "--config", "tests/errors/many.toml"], &root());
+    assert_eq!(code(&bad), 2);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("--> tests/errors/many.toml:"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&blueprint(&["frobnicate"], &root())), 2);
+}
+
+#[test]
+fn build_then_check_then_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let config = root().join("sites.toml");
+    let args = |check: bool| {
+        let mut a = vec![
+            "build".to_owned(),
+            "--config".to_owned(),
+            config.display().to_string(),
+            "--out".to_owned(),
+            out.display().to_string(),
+        ];
+        if check {
+            a.push("--check".to_owned());
+        }
+        a
+    };
+    let run = |check: bool| {
+        let a = args(check);
+        blueprint(
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            dir.path(),
+        )
+    };
+    // Nothing on disk yet: stale.
+    assert_eq!(code(&run(true)), 1);
+    assert_eq!(code(&run(false)), 0);
+    assert_eq!(code(&run(true)), 0);
+    // A hand edit makes it stale, and the diff names the file.
+    let conf = out.join("vps1/files/etc/nginx/nginx.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(
+        &conf,
+        text.replace("server_tokens off;", "server_tokens on;"),
+    )
+    .unwrap();
+    let stale = run(true);
+    assert_eq!(code(&stale), 1);
+    let diff = String::from_utf8_lossy(&stale.stdout);
+    assert!(
+        diff.contains("--- a/vps1/files/etc/nginx/nginx.conf")
+            && diff.contains("+    server_tokens off;"),
+        "{diff}"
+    );
+    // An extra file is stale too.
+    std::fs::write(out.join("vps1/extra.txt"), "x").unwrap();
+    assert_eq!(code(&run(false)), 0);
+    assert!(
+        !out.join("vps1/extra.txt").exists(),
+        "build replaces the whole bundle"
+    );
+}
+
+#[test]
+fn invalid_input_writes_nothing_and_keeps_the_old_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("vps1")).unwrap();
+    std::fs::write(out.join("vps1/sentinel"), "previous bundle").unwrap();
+    let bad = root().join("tests/errors/many.toml");
+    let result = blueprint(
+        &[
+            "build",
+            "--config",
+            &bad.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&result), 2);
+    let entries: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["vps1"], "nothing else appeared in out/");
+    assert_eq!(
+        std::fs::read_to_string(out.join("vps1/sentinel")).unwrap(),
+        "previous bundle"
+    );
+}
+
+#[test]
+fn an_unwritable_output_keeps_the_previous_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    // The output root is a regular file: creating the staging directory fails.
+    let out = dir.path().join("out");
+    std::fs::write(&out, "not a directory").unwrap();
+    let config = root().join("sites.toml");
+    let result = blueprint(
+        &[
+            "build",
+            "--config",
+            &config.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code(&result), 2);
+    assert!(String::from_utf8_lossy(&result.stderr).contains("cannot write the bundle"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a directory");
+}

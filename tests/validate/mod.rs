@@ -1,0 +1,1 @@
+//! Real-tool validators (being written).
