@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 
 /// The repository root (tests run with it as the working directory too).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every `*.toml` in `dir` (relative to the root), sorted, as relative paths.
-pub fn toml_files(dir: &str) -> Vec<PathBuf> {
+pub(crate) fn toml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .expect("fixture directory exists")
         .map(|e| e.expect("readable entry").path())
@@ -20,7 +20,7 @@ pub fn toml_files(dir: &str) -> Vec<PathBuf> {
 }
 
 /// insta settings that write snapshots to the top-level `snapshots/` directory.
-pub fn snapshot_settings() -> insta::Settings {
+pub(crate) fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root().join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);
@@ -29,7 +29,7 @@ pub fn snapshot_settings() -> insta::Settings {
 }
 
 /// The file stem, for snapshot names.
-pub fn stem(path: &Path) -> String {
+pub(crate) fn stem(path: &Path) -> String {
     path.file_stem()
         .expect("file name")
         .to_string_lossy()
