@@ -10,7 +10,7 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 # debootstrap/systemd-nspawn/socat/openssh for the fresh-machine tests.
 packages=(
     shellcheck nginx-light logrotate postgresql openssl
-    systemd-container debootstrap socat iproute2 openssh-client curl
+    systemd-container debootstrap socat iproute2 openssh-client curl testssl.sh
 )
 missing=()
 for pkg in "${packages[@]}"; do
@@ -24,6 +24,12 @@ if ((${#missing[@]})); then
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# gixy-ng (static nginx analysis) comes from PyPI.
+if ! command -v gixy >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check gixy-ng==0.2.59
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 
 export CI="${CI:-}"

@@ -16,7 +16,7 @@ BP_UNATTENDED_UPGRADES=1
 BP_HARDEN_SSH=1
 
 # Debian packages the bundle needs; only missing ones are installed.
-BP_PACKAGES=(ca-certificates certbot curl fail2ban logrotate nginx openssl postgresql sudo ufw unattended-upgrades)
+BP_PACKAGES=(ca-certificates certbot curl fail2ban iptables logrotate nginx openssl postgresql python3-systemd sudo ufw unattended-upgrades)
 
 # Files under files/, installed to the same path under /: "path mode owner group".
 BP_FILES=(
