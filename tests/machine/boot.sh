@@ -38,7 +38,7 @@ state_dir=$(mkdir -p "$1" && cd "$1" && pwd)
 timeout_s=${BPM_BOOT_TIMEOUT:-90}
 
 need_tools systemd-nspawn:systemd-container ip:iproute2 socat:socat \
-  ssh:openssh-client ssh-keygen:openssh-client ss:iproute2 flock:util-linux
+  ssh:openssh-client ssh-keygen:openssh-client ss:iproute2
 
 # BPM_ROOT: use this root directory instead of the image.sh one (debugging).
 root=${BPM_ROOT:-$("$here/image.sh")}
@@ -117,13 +117,20 @@ state PEER_IP "$peer_ip"
 
 # --- start a background process in its own session ----------------------------
 # Output goes to a log file and stdin is /dev/null so no caller pipe (e.g.
-# $(boot.sh)) is held open.  setsid makes it a process-group leader, so
-# stop.sh can kill it with the children it forks per connection.  In a
-# non-interactive shell the background job is not a group leader, so setsid
-# does not fork and $! is the process itself.
+# $(boot.sh)) is held open, and every other inherited descriptor is closed so
+# a long-lived child never keeps a caller's lock file (flock) or pipe alive.
+# setsid makes it a process-group leader, so stop.sh can kill it together with
+# the children it forks per connection.  The subshell is not a group leader,
+# so setsid does not fork and $! is the process itself.
 spawn() {
   local logfile=$1; shift
-  setsid "$@" </dev/null >"$logfile" 2>&1 &
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "$@" </dev/null >"$logfile" 2>&1
+  ) &
   SPAWNED=$!
 }
 
