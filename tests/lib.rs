@@ -7,6 +7,5 @@
 mod bundles;
 mod cli;
 mod diagnostics;
-mod security;
 mod support;
 mod validate;

@@ -28,8 +28,20 @@ fn tools() -> Option<Tools> {
     })
 }
 
-/// Runs `nginx -t` on a prepared copy of the bundle's tree; the error names the bundle file.
-fn check_nginx(built: &Built, tools: &Tools) -> Result<(), String> {
+/// A private copy of a bundle's nginx tree that nginx can load without touching the system.
+pub(super) struct Staged {
+    /// The copy of `files/etc/nginx/` (nginx's prefix).
+    pub(super) prefix: PathBuf,
+    /// Where paths outside the tree (logs, pid, site directories) now point.
+    pub(super) outside: PathBuf,
+    /// Keeps the directory alive.
+    _tmp: tempfile::TempDir,
+}
+
+/// Copies the bundle's nginx tree into a temp prefix, adds what Debian's package provides
+/// (mime.types, modules-enabled/, the sites-enabled/ links setup.sh makes) and points every path
+/// outside the tree, and the site certificates, into the temp dir.
+pub(super) fn stage(built: &Built, openssl: &Path) -> Result<Staged, String> {
     let source = built.dir.join("files/etc/nginx");
     if !source.join("nginx.conf").is_file() {
         return Err(format!(
@@ -41,7 +53,6 @@ fn check_nginx(built: &Built, tools: &Tools) -> Result<(), String> {
     let prefix = tmp.path().join("etc/nginx");
     let outside = tmp.path().join("outside");
     super::support::copy_tree(&source, &prefix);
-
     // What Debian's nginx package provides next to our files.
     if !prefix.join("mime.types").exists() {
         let stock = Path::new("/etc/nginx/mime.types");
@@ -67,7 +78,7 @@ fn check_nginx(built: &Built, tools: &Tools) -> Result<(), String> {
         .expect("symlink site");
     }
 
-    let (cert, key) = self_signed(tmp.path(), &tools.openssl)?;
+    let (cert, key) = self_signed(tmp.path(), openssl)?;
     let user_exists =
         |name: &str| super::support::id_of(&read(Path::new("/etc/passwd")), name).is_some();
     for rel in walk(&prefix) {
@@ -95,6 +106,18 @@ fn check_nginx(built: &Built, tools: &Tools) -> Result<(), String> {
     }
     std::fs::create_dir_all(&outside).expect("outside dir");
 
+    Ok(Staged {
+        prefix,
+        outside,
+        _tmp: tmp,
+    })
+}
+
+/// Runs `nginx -t` on a staged copy of the bundle's tree; the error names the bundle file.
+fn check_nginx(built: &Built, tools: &Tools) -> Result<(), String> {
+    let Staged {
+        prefix, outside, ..
+    } = &stage(built, &tools.openssl)?;
     let conf = prefix.join("nginx.conf");
     let ran = run(Command::new(&tools.nginx)
         .arg("-t")
