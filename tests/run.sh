@@ -7,10 +7,12 @@ set -euo pipefail
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
 # Real consumers of the bundle: bash/shellcheck, nginx, systemd-analyze, logrotate, PostgreSQL;
-# debootstrap/systemd-nspawn/socat/openssh for the fresh-machine tests.
+# sshd, visudo and fail2ban-client for the host drop-ins; debootstrap/systemd-nspawn/socat/openssh
+# for the fresh-machine tests.
 packages=(
     shellcheck nginx-light logrotate postgresql openssl
     systemd-container debootstrap socat iproute2 openssh-client curl testssl.sh
+    openssh-server sudo fail2ban python3-systemd
 )
 missing=()
 for pkg in "${packages[@]}"; do

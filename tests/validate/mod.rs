@@ -10,6 +10,7 @@
 
 mod bash;
 mod gixy;
+mod host;
 mod logrotate;
 mod nginx;
 mod postgres;
