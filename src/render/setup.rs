@@ -63,12 +63,17 @@ fn packages(model: &Model) -> Vec<&'static str> {
         packages.push("ufw");
     }
     if host.fail2ban {
+        // Installed without recommends: the journal backend (`backend = systemd`) needs
+        // python3-systemd, and the default ban action needs iptables.
         packages.push("fail2ban");
+        packages.push("iptables");
+        packages.push("python3-systemd");
     }
     if host.unattended_upgrades {
         packages.push("unattended-upgrades");
     }
     packages.sort_unstable();
+    packages.dedup();
     packages
 }
 

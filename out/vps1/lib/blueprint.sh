@@ -28,6 +28,7 @@ BP_RELOADED=()          # services reloaded
 BP_WAITING=()           # units waiting for a release (no current symlink)
 BP_AWAITING=()          # "site: KEY" secrets with no value yet
 BP_PLACEHOLDERS=()      # sites still on a self-signed placeholder certificate
+BP_ACME_RENEW=()        # acme sites whose Let's Encrypt certificate lacks a planned domain
 BP_SKIPPED=()           # steps skipped (container, env switch)
 BP_WARNINGS=()          # problems that do not stop the run
 BP_DRIFT=()             # --check findings
@@ -174,6 +175,18 @@ bp_preconditions() {
     if ! ((BP_CHECK)); then
         install -d -m 0755 /var/lib/blueprint
         install -d -m 0700 "$BP_STATE" "$BP_STATE/pending" "$BP_STATE/current" "$BP_STATE/env"
+        bp_lock
+    fi
+}
+
+# One apply at a time. The lock's fd is closed for apt/dpkg (see bp_apt_install): a dpkg that
+# outlives a killed setup.sh must not hold it.
+BP_LOCK_FD=
+bp_lock() {
+    exec {BP_LOCK_FD}>/var/lib/blueprint/lock
+    if ! flock -n "$BP_LOCK_FD"; then
+        bp_info "another setup.sh is running on this host; waiting for it to finish"
+        flock "$BP_LOCK_FD"
     fi
 }
 
@@ -210,14 +223,14 @@ bp_policy_rc_remove() {
 bp_apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         -o DPkg::Lock::Timeout=600 \
-        -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@"
+        -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@" {BP_LOCK_FD}>&-
 }
 
 # dpkg --configure -a, waiting up to 10 minutes for a dpkg that is still running.
 bp_dpkg_configure() {
     local i
     for ((i = 0; i < 300; i++)); do
-        if DEBIAN_FRONTEND=noninteractive dpkg --configure -a --force-confold >"$BP_STATE/apt.log" 2>&1; then
+        if DEBIAN_FRONTEND=noninteractive dpkg --configure -a --force-confold >"$BP_STATE/apt.log" 2>&1 {BP_LOCK_FD}>&-; then
             return 0
         fi
         grep -q 'lock.*locked by another process' "$BP_STATE/apt.log" || break
@@ -273,7 +286,7 @@ bp_packages() {
     # cost time (and fail offline). Update only when the install fails.
     if ! bp_apt_install "${BP_MISSING[@]}" >"$BP_STATE/apt.log" 2>&1; then
         bp_info "install failed with the current package lists; running apt-get update"
-        if ! { apt-get update -q && bp_apt_install "${BP_MISSING[@]}"; } >>"$BP_STATE/apt.log" 2>&1; then
+        if ! { apt-get update -q {BP_LOCK_FD}>&- && bp_apt_install "${BP_MISSING[@]}"; } >>"$BP_STATE/apt.log" 2>&1; then
             tail -n 20 "$BP_STATE/apt.log" >&2
             bp_die "apt-get install failed (full log: $BP_STATE/apt.log)"
         fi
@@ -392,6 +405,7 @@ bp_secrets() {
             # is written in a root-only directory (same filesystem) and renamed into place: the
             # site user can rename entries in shared/, so a temp file there could be swapped.
             install -d -m 0700 /srv/sites/.blueprint
+            rm -f -- "/srv/sites/.blueprint/$site.env."*   # left by a killed run
             tmp=$(mktemp "/srv/sites/.blueprint/$site.env.XXXXXX")
             chmod 0600 "$tmp"
             {
@@ -508,6 +522,16 @@ bp_placeholder() {
     bp_pending_set nginx-reload
 }
 
+# True when the certificate FILE names every domain of SITE (domains added to a site need a new
+# certificate even though the old one is still valid).
+bp_cert_covers() {
+    local file=$1 site=$2 sans d
+    sans=$(openssl x509 -noout -ext subjectAltName -in "$file" 2>/dev/null | tr -d ' ' | tr ',' '\n') || return 1
+    for d in ${BP_SITE_DOMAINS[$site]}; do
+        grep -qxF "DNS:$d" <<<"$sans" || return 1
+    done
+}
+
 bp_tls_links() { # bp_tls_links SITE FULLCHAIN PRIVKEY
     local site=$1 changed=0
     bp_symlink "$2" "$BP_TLS/$site/fullchain.pem"
@@ -537,6 +561,7 @@ bp_tls() {
             elif [[ -e $live/fullchain.pem && -e $live/privkey.pem ]]; then
                 # certbot succeeded (maybe in a run that was killed before it switched over).
                 bp_tls_links "$site" "$live/fullchain.pem" "$live/privkey.pem"
+                bp_cert_covers "$live/fullchain.pem" "$site" || BP_ACME_RENEW+=("$site")
             else
                 install -d -m 0755 "$BP_TLS/$site"
                 bp_placeholder "$site"
@@ -654,7 +679,7 @@ bp_removed_sites() {
 
 bp_nginx() {
     bp_step "nginx"
-    local entry path mode owner group site stage=$BP_STAGING/nginx out changed=0
+    local entry path mode owner group site stage=$BP_STAGING/nginx out
     bp_removed_sites
     if ((BP_CHECK)); then
         for entry in "${BP_FILES[@]}"; do
@@ -703,7 +728,6 @@ bp_nginx() {
         cmp -s -- "$BP_BUNDLE/files$path" "$path" || bp_pending_set nginx-reload
         install -d -m 0755 "$(dirname -- "$path")"
         bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
-        ((BP_PUT_CHANGED)) && changed=1
     done
     install -d -m 0755 /etc/nginx/sites-enabled
     for site in "${BP_SITES[@]}"; do
@@ -930,7 +954,7 @@ bp_services_hardening() {
 
 bp_acme() {
     local site d args
-    ((${#BP_PLACEHOLDERS[@]})) || return 0
+    ((${#BP_PLACEHOLDERS[@]} + ${#BP_ACME_RENEW[@]})) || return 0
     ((BP_CHECK)) && return 0
     bp_step "Let's Encrypt"
     if [[ ${BLUEPRINT_SKIP_ACME:-0} == 1 ]]; then
@@ -939,7 +963,7 @@ bp_acme() {
         return 0
     fi
     local still=()
-    for site in "${BP_PLACEHOLDERS[@]}"; do
+    for site in "${BP_PLACEHOLDERS[@]}" "${BP_ACME_RENEW[@]}"; do
         if [[ ${BP_SITE_TLS[$site]} != acme ]]; then still+=("$site"); continue; fi
         args=()
         for d in ${BP_SITE_DOMAINS[$site]}; do args+=(-d "$d"); done
@@ -950,6 +974,8 @@ bp_acme() {
             [[ -e /etc/letsencrypt/live/$site/fullchain.pem ]]; then
             bp_tls_links "$site" "/etc/letsencrypt/live/$site/fullchain.pem" "/etc/letsencrypt/live/$site/privkey.pem"
             BP_CHANGES+=("$site: Let's Encrypt certificate")
+        elif bp_in_list "$site" "${BP_ACME_RENEW[@]}"; then
+            bp_warn "$site: certbot failed; the current certificate does not cover ${BP_SITE_DOMAINS[$site]} (log: $BP_STATE/certbot-$site.log)"
         else
             bp_info "$site: certbot failed, keeping the placeholder (log: $BP_STATE/certbot-$site.log)"
             still+=("$site")
@@ -1038,7 +1064,9 @@ bp_usage() {
 usage: sudo bash setup.sh [--check]
   (no option)  converge this host to the bundle (safe to re-run, also after an interruption)
   --check      change nothing; list every difference; exit 1 if anything differs, 0 if none
-environment: BLUEPRINT_SKIP_ACME=1 skips requesting Let's Encrypt certificates
+environment:
+  BLUEPRINT_SKIP_ACME=1               do not ask Let's Encrypt for certificates (placeholders stay)
+  BLUEPRINT_FIREWALL_IN_CONTAINER=1   set up ufw even when this host is a container
 EOF
 }
 

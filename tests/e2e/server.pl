@@ -1,0 +1,38 @@
+#!/usr/bin/perl
+# Stand-in release for tests/e2e/e2e.sh: a tiny HTTP server (perl-base only, which every Debian
+# has) that answers every request with the service name, the user it runs as and the path, and on
+# .../db reports what its DATABASE_URL reaches (psql as a child process).
+#   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
+use strict;
+use warnings;
+use IO::Socket::INET;
+
+my $service = $ARGV[0] // 'app';
+my $port = $ENV{PORT} or die "PORT is not set\n";
+my $user = getpwuid($<) // $<;
+my $server = IO::Socket::INET->new(
+    LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 64, ReuseAddr => 1, Proto => 'tcp',
+) or die "listen 127.0.0.1:$port: $!\n";
+$SIG{CHLD} = 'DEFAULT';
+while (my $client = $server->accept) {
+    my $request = <$client> // '';
+    while (my $line = <$client>) { last if $line =~ /^\r?\n$/; }
+    my (undef, $path) = split / /, $request;
+    $path //= '/';
+    my $body = "service=$service user=$user path=$path\n";
+    if ($path =~ m{/db(?:\?(.*))?$}) {
+        my $query = $1 // '';
+        # ?other=NAME: try another database with this site's credentials.
+        # The credentials go to psql through its environment, not its argv (visible in ps).
+        my ($u, $pw, $h, $p, $db) =
+            ($ENV{DATABASE_URL} // '') =~ m{^postgresql://([^:]+):([^@]*)@([^:/]+):(\d+)/(\w+)$};
+        $db = $1 if $query =~ /^other=(\w+)$/;
+        local @ENV{qw(PGUSER PGPASSWORD PGHOST PGPORT PGDATABASE)} = ($u, $pw, $h, $p, $db);
+        my $out = qx{psql -X -At -c "SELECT 'db=' || current_user || '\@' || current_database()" 2>&1};
+        $out =~ s/\s+$//;
+        $body .= "$out\n";
+    }
+    print $client "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+        . length($body) . "\r\nConnection: close\r\n\r\n$body";
+    close $client;
+}
