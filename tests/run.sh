@@ -37,3 +37,6 @@ fi
 export CI="${CI:-}"
 cargo build --locked --quiet
 cargo test --locked --quiet 2>&1
+# The bundle applied to freshly booted machines (systemd-nspawn), as a user would: scp + ssh.
+# Run after the cargo tests so the machines do not compete with them for the two cores.
+bash tests/e2e/e2e.sh

@@ -35,6 +35,7 @@ BP_FILES=(
   '/etc/systemd/system/chienstreats-api.service 0644 root root'
   '/etc/systemd/system/chienstreats-frontend.service 0644 root root'
   '/home/deploy/.ssh/authorized_keys 0600 deploy deploy'
+  '/usr/local/sbin/blueprint-deploy 0755 root root'
 )
 
 # Sites, sorted by name.

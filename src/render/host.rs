@@ -1,5 +1,6 @@
 //! Host-level artifacts: logrotate per site, and the optional host hardening (sshd, sudoers for
-//! the deploy user, fail2ban, unattended upgrades) plus the deploy user's authorized keys.
+//! the deploy user, fail2ban, unattended upgrades) plus the deploy user's authorized keys and
+//! `blueprint-deploy`, the one command that user may run as root.
 
 use minijinja::context;
 
@@ -8,6 +9,9 @@ use super::templates::Template;
 use super::Renderer;
 use crate::bundle::Bundle;
 use crate::model::Model;
+
+/// Releases kept per site by `blueprint-deploy` (the reference keeps five for rollback).
+const RELEASES_KEPT: u32 = 5;
 
 /// Adds the host files.
 pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
@@ -34,6 +38,24 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         &context! { user => host.deploy_user, units => units },
     );
     bundle.add("files/etc/sudoers.d/blueprint-deploy", sudoers, 0o644);
+    let sites: Vec<_> = model
+        .sites
+        .iter()
+        .map(|site| {
+            let enabled: Vec<String> = site
+                .services
+                .iter()
+                .filter(|svc| svc.enabled)
+                .map(|svc| unit_name(&site.name, &svc.name))
+                .collect();
+            context! { name => site.name, units => enabled }
+        })
+        .collect();
+    let deploy = renderer.render(
+        Template::DeployScript,
+        &context! { sites => sites, keep => RELEASES_KEPT },
+    );
+    bundle.add("files/usr/local/sbin/blueprint-deploy", deploy, 0o755);
     let keys = renderer.render(
         Template::AuthorizedKeys,
         &context! { keys => host.admin_keys },

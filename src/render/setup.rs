@@ -78,13 +78,15 @@ fn packages(model: &Model) -> Vec<&'static str> {
 }
 
 /// Ownership and mode on the host of a file under `files/`.
-fn host_file(path: &str, model: &Model) -> HostFile {
+fn host_file(path: &str, bundle_mode: u32, model: &Model) -> HostFile {
     let target = path.trim_start_matches("files");
     let deploy = &model.host.deploy_user;
     let (mode, owner) = if target.starts_with("/etc/sudoers.d/") {
         ("0440", "root")
     } else if target.starts_with(&format!("/home/{deploy}/")) {
         ("0600", deploy.as_str())
+    } else if bundle_mode & 0o111 != 0 {
+        ("0755", "root")
     } else {
         ("0644", "root")
     };
@@ -100,9 +102,9 @@ fn host_file(path: &str, model: &Model) -> HostFile {
 pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     let files: Vec<HostFile> = bundle
         .files
-        .keys()
-        .filter(|p| p.starts_with("files/"))
-        .map(|p| host_file(p, model))
+        .iter()
+        .filter(|(p, _)| p.starts_with("files/"))
+        .map(|(p, f)| host_file(p, f.mode, model))
         .collect();
     let sites: Vec<SiteView> = model
         .sites

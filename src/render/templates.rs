@@ -40,11 +40,13 @@ pub enum Template {
     UnattendedUpgrades,
     /// Deploy user's authorized_keys.
     AuthorizedKeys,
+    /// `/usr/local/sbin/blueprint-deploy`, the deploy user's one sudo command.
+    DeployScript,
 }
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 18] = [
+    pub const ALL: [Template; 19] = [
         Template::SetupSh,
         Template::SetupLib,
         Template::PlanSh,
@@ -63,6 +65,7 @@ impl Template {
         Template::Fail2ban,
         Template::UnattendedUpgrades,
         Template::AuthorizedKeys,
+        Template::DeployScript,
     ];
 
     /// Name (its path under `blueprints/`) and source.
@@ -91,6 +94,7 @@ impl Template {
             Template::Fail2ban => t!("host/fail2ban.conf.j2"),
             Template::UnattendedUpgrades => t!("host/unattended-upgrades.conf.j2"),
             Template::AuthorizedKeys => t!("host/authorized_keys.j2"),
+            Template::DeployScript => t!("host/deploy.sh.j2"),
         }
     }
 

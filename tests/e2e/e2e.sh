@@ -151,6 +151,18 @@ check "unknown Host on port 80 gets an empty reply (444; curl exit 52, got $rc)"
 rc=0; curl -sk --max-time 10 --resolve "unknown.test:$HTTPS_PORT:127.0.0.1" "https://unknown.test:$HTTPS_PORT/" >/dev/null || rc=$?
 check "unknown name on 443 is refused in the TLS handshake (curl exit $rc)" test "$rc" = 35
 
+# The hardened units still write where they must (logs, uploads) and nowhere else.
+# (Pauses keep these requests inside shop's rate limit of 2r/s, burst 5.)
+sleep 3
+b=$(https shop.test /write?to=uploads)
+check "sandboxed shop-web can write its uploads ($b)" grep -q '^write uploads=ok$' <<<"$b"
+b=$(https shop.test /write?to=release)
+check "sandboxed shop-web cannot write its release ($b)" grep -q '^write release=denied$' <<<"$b"
+b=$(https shop.test /write?to=etc)
+check "sandboxed shop-web cannot write /etc ($b)" grep -q '^write etc=denied$' <<<"$b"
+st=$(m "stat -c '%U %s' /srv/sites/shop/shared/logs/web.log" 2>&1 || true)
+check "shop-web writes its own log in shared/logs ($st)" bash -c "[[ '$st' =~ ^shop\ [1-9] ]]"
+sleep 3
 b=$(https shop.test /db)
 check "shop reaches its own database ($b)" grep -q '^db=shop@shop$' <<<"$b"
 b=$(http crm.test /db)
@@ -167,6 +179,20 @@ dssh=(ssh -i "$work/admin" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/de
     -o BatchMode=yes -o IdentitiesOnly=yes -p "$SSH_PORT" deploy@127.0.0.1)
 check "deploy user: ssh with the admin key + sudo systemctl restart shop-web.service" "${dssh[@]}" sudo -n /usr/bin/systemctl restart shop-web.service
 check "deploy user: no other sudo" bash -c "! $(printf '%q ' "${dssh[@]}") sudo -n /usr/bin/id 2>/dev/null"
+
+# The deploy user ships a release the way a user would: a tarball piped into blueprint-deploy,
+# which unpacks it as the site user and switches `current`; --rollback switches back.
+mkdir -p "$work/r2/public" && echo "blog release r2" >"$work/r2/public/index.html"
+tar -czf "$work/r2.tar.gz" -C "$work/r2" .
+check "deploy user: sudo blueprint-deploy blog < release.tar.gz" bash -c "$(printf '%q ' "${dssh[@]}") sudo -n /usr/local/sbin/blueprint-deploy blog <$(printf '%q' "$work/r2.tar.gz")"
+b=$(http blog.test /)
+check "blog serves the deployed release ($b)" test "$b" = "blog release r2"
+owner=$(m "stat -c %U /srv/sites/blog/current/public/index.html")
+check "the release is owned by the site user ($owner)" test "$owner" = blog
+check "deploy user: blueprint-deploy blog --rollback" "${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy blog --rollback
+b=$(http blog.test /)
+check "after rollback blog serves r1 again ($b)" test "$b" = "blog release r1"
+check "blueprint-deploy refuses an unknown site" bash -c "! $(printf '%q ' "${dssh[@]}") sudo -n /usr/local/sbin/blueprint-deploy root --list 2>/dev/null"
 
 # Rate limit (shop /: 2r/s burst 5): 12 quick requests, some answer 429. Kept below fail2ban's
 # nginx-limit-req threshold (20) so the test's address is not banned.

@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 # Stand-in release for tests/e2e/e2e.sh: a tiny HTTP server (perl-base only, which every Debian
 # has) that answers every request with the service name, the user it runs as and the path, and on
-# .../db reports what its DATABASE_URL reaches (psql as a child process).
+# .../db reports what its DATABASE_URL reaches (psql as a child process). Every request is logged
+# to shared/logs/SERVICE.log, and .../write?to=WHERE tries to write a file (uploads, the release,
+# /etc) so the tests see what the sandbox lets the app write.
 #   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
 use strict;
 use warnings;
@@ -20,6 +22,21 @@ while (my $client = $server->accept) {
     my (undef, $path) = split / /, $request;
     $path //= '/';
     my $body = "service=$service user=$user path=$path\n";
+    if (open my $log, '>>', "/srv/sites/$user/shared/logs/$service.log") {
+        print $log "$path\n";
+        close $log;
+    }
+    if ($path =~ m{/write\?to=(\w+)$}) {
+        my %target = (
+            uploads => "/srv/sites/$user/shared/uploads/probe-$service.txt",
+            release => "/srv/sites/$user/current/probe-$service.txt",
+            etc     => "/etc/probe-$service.txt",
+        );
+        my $file = $target{$1} // '/nonexistent/x';
+        my $fh;
+        my $ok = open($fh, '>', $file) && print($fh "x\n") && close($fh);
+        $body .= "write $1=" . ($ok ? 'ok' : 'denied') . "\n";
+    }
     if ($path =~ m{/db(?:\?(.*))?$}) {
         my $query = $1 // '';
         # ?other=NAME: try another database with this site's credentials.

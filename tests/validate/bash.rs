@@ -6,9 +6,22 @@ use std::process::Command;
 
 use super::support::{assert_no_failures, bundles, run, tool, Built};
 
-/// `bash -n` on every `.sh` file of `built`, then [`lint`] over all of them.
+/// The bundle's shell scripts: `.sh` files and installed programs with a bash shebang.
+fn scripts(built: &Built) -> Vec<String> {
+    built
+        .files("", "")
+        .into_iter()
+        .filter(|rel| {
+            rel.ends_with(".sh")
+                || std::fs::read_to_string(built.dir.join(rel))
+                    .is_ok_and(|t| t.starts_with("#!/usr/bin/env bash") || t.starts_with("#!/bin/bash"))
+        })
+        .collect()
+}
+
+/// `bash -n` on every shell script of `built`, then [`lint`] over all of them.
 fn check_scripts(built: &Built, bash: &Path, shellcheck: &Path) -> Vec<String> {
-    let scripts = built.files("", ".sh");
+    let scripts = scripts(built);
     let mut failures = Vec::new();
     if scripts.is_empty() {
         failures.push(format!("bundle {}: no .sh files found", built.name));
