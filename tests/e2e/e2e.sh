@@ -386,6 +386,37 @@ if [[ -z $out ]]; then pass "no failed units after kills"; else fail "no failed 
 out=$(m 'ls /usr/sbin/policy-rc.d 2>/dev/null; ls -a /etc/nginx/sites-available /etc/systemd/system /srv/sites/*/shared | grep "\.bp-" || true')
 if [[ -z $out ]]; then pass "no leftover policy-rc.d or temp files after kills"; else fail "no leftover policy-rc.d or temp files after kills" "$out"; fi
 
+# --- machine 3: the shipped example ------------------------------------------------------------
+# The repository's own sites.toml targets Ubuntu 24.04, which this workplace cannot boot; the same
+# file with `os = "debian-12"` is applied to a fresh machine as a user would, before any release.
+mkdir -p "$work/example/keys"
+cp "$repo/keys/ops.pub" "$work/example/keys/"
+sed 's/^os = "ubuntu-24.04"/os = "debian-12"/' "$repo/sites.toml" >"$work/example/sites.toml"
+check "the example differs only in its os" bash -c "diff '$repo/sites.toml' '$work/example/sites.toml' | grep -c '^[<>]' | grep -qx 2"
+(cd "$repo" && cargo run -q -- build --config "$work/example/sites.toml" --out "$work/example/out") >&2
+boot example
+"$machine/scp.sh" "$S" "$work/example/out/vps1" machine:/root/vps1
+rc=0
+m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/example-apply.log" 2>&1 || rc=$?
+check "example: first apply exits 0" test "$rc" = 0
+[[ $rc == 0 ]] || tail -n 40 "$work/example-apply.log"
+check "example: the frontend waits for a release" grep -q '^waiting for a release: chienstreats-frontend' "$work/example-apply.log"
+check "example: STRIPE_SECRET_KEY awaits a value" grep -q '^secret awaiting a value: chienstreats: STRIPE_SECRET_KEY' "$work/example-apply.log"
+env_keys=$(m "grep -v '^#' /srv/sites/chienstreats/shared/.env | sed 's/=.*//' | sort | xargs")
+check "example: .env holds the generated secrets and the empty operator one ($env_keys)" test "$env_keys" = "DATABASE_URL SESSION_SECRET STRIPE_SECRET_KEY"
+check "example: SESSION_SECRET is 64 hex characters" m "grep -qE '^SESSION_SECRET=[0-9a-f]{64}$' /srv/sites/chienstreats/shared/.env"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve "chienstreats.com:$HTTP_PORT:127.0.0.1" "http://chienstreats.com:$HTTP_PORT/" || true)
+check "example: http://chienstreats.com redirects with 308 ($code)" test "$code" = 308
+code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 --resolve "chienstreats.com:$HTTPS_PORT:127.0.0.1" "https://chienstreats.com:$HTTPS_PORT/api/v1/" || true)
+check "example: the disabled API route answers 503 ($code)" test "$code" = 503
+rc=0
+m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/example-rerun.log" 2>&1 || rc=$?
+check "example: the second run says no changes" grep -qx 'no changes' "$work/example-rerun.log"
+rc=0; m 'bash /root/vps1/setup.sh --check' >"$work/example-check.log" 2>&1 || rc=$?
+check "example: --check exits 0" test "$rc" = 0
+out=$(m systemctl --failed --no-legend --plain 2>&1)
+if [[ -z $out ]]; then pass "example: no failed units"; else fail "example: no failed units" "$out"; fi
+
 # --- result -------------------------------------------------------------------------------------
 echo
 echo "timings: first apply ${time_first}s, no-change re-run ${time_rerun}s, run with offline certbot ${time_acme}s (wall, incl. ssh)"
