@@ -529,7 +529,8 @@ impl Resolver<'_> {
         }
         for site in sites.iter_mut() {
             let raw_site = raw.sites.get(site.name.as_str());
-            let mut free = ports::block(site.slot).filter(|p| !used.contains_key(p));
+            let mut free = ports::block(site.slot)
+                .filter(|p| !used.contains_key(p) && !ports::TAKEN_BY_SYSTEM.contains(p));
             for svc in &mut site.services {
                 let explicit = raw_site
                     .and_then(|r| r.get_ref().services.get(svc.name.as_str()))
