@@ -7,5 +7,6 @@
 mod bundles;
 mod cli;
 mod diagnostics;
+mod properties;
 mod support;
 mod validate;
