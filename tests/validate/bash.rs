@@ -13,8 +13,9 @@ fn scripts(built: &Built) -> Vec<String> {
         .into_iter()
         .filter(|rel| {
             rel.ends_with(".sh")
-                || std::fs::read_to_string(built.dir.join(rel))
-                    .is_ok_and(|t| t.starts_with("#!/usr/bin/env bash") || t.starts_with("#!/bin/bash"))
+                || std::fs::read_to_string(built.dir.join(rel)).is_ok_and(|t| {
+                    t.starts_with("#!/usr/bin/env bash") || t.starts_with("#!/bin/bash")
+                })
         })
         .collect()
 }

@@ -11,20 +11,27 @@ use super::nginx::stage;
 use super::support::{assert_no_failures, bundles, read, tool, walk};
 
 /// Finding ids caused by the test's own certificate or the missing DNS, not by the config.
-const CAUSED_BY_THE_TEST_CERTIFICATE: &[&str] = &["cert_", "intermediate_cert", "DNS_CAArecord", "OCSP_"];
+const CAUSED_BY_THE_TEST_CERTIFICATE: &[&str] =
+    &["cert_", "intermediate_cert", "DNS_CAArecord", "OCSP_"];
 
 /// nginx in the foreground; SIGTERM on drop so the master takes its workers down with it.
 struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
         let _ = self.0.wait();
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// Moves every `listen` of the staged tree to 127.0.0.1 test ports (IPv6 listeners dropped).
@@ -35,7 +42,10 @@ fn listen_on_loopback(prefix: &Path, http: u16, https: u16) {
         let moved: String = text
             .lines()
             .filter(|l| !l.trim_start().starts_with("listen [::]"))
-            .map(|l| l.replace("listen 443 ", &format!("listen 127.0.0.1:{https} ")).replace("listen 80", &format!("listen 127.0.0.1:{http}")))
+            .map(|l| {
+                l.replace("listen 443 ", &format!("listen 127.0.0.1:{https} "))
+                    .replace("listen 80", &format!("listen 127.0.0.1:{http}"))
+            })
             .map(|l| l + "\n")
             .collect();
         if moved != text {
@@ -46,14 +56,22 @@ fn listen_on_loopback(prefix: &Path, http: u16, https: u16) {
 
 /// `"key" : "value"` of one finding in testssl's flat JSON output.
 fn field(entry: &str, key: &str) -> String {
-    let Some(at) = entry.find(&format!("\"{key}\"")) else { return String::new() };
-    let rest = entry[at + key.len() + 2..].trim_start_matches([' ', ':']).trim_start_matches('"');
+    let Some(at) = entry.find(&format!("\"{key}\"")) else {
+        return String::new();
+    };
+    let rest = entry[at + key.len() + 2..]
+        .trim_start_matches([' ', ':'])
+        .trim_start_matches('"');
     rest[..rest.find('"').unwrap_or(rest.len())].to_owned()
 }
 
 #[test]
 fn testssl_rates_nothing_low_or_worse() {
-    let (Some(testssl), Some(nginx), Some(openssl)) = (tool("testssl", "testssl"), tool("testssl", "nginx"), tool("testssl", "openssl")) else {
+    let (Some(testssl), Some(nginx), Some(openssl)) = (
+        tool("testssl", "testssl"),
+        tool("testssl", "nginx"),
+        tool("testssl", "openssl"),
+    ) else {
         return;
     };
     let built = bundles().into_iter().next().expect("the example bundle");
@@ -78,23 +96,50 @@ fn testssl_rates_nothing_low_or_worse() {
     );
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", https)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "nginx did not listen: {}", std::fs::read_to_string(&error_log).unwrap_or_default());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx did not listen: {}",
+            std::fs::read_to_string(&error_log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let json = staged.outside.join("testssl.json");
     let ran = Command::new(&testssl)
-        .args(["--quiet", "--color", "0", "--warnings", "off", "--fast", "--ip", "127.0.0.1", "--jsonfile"])
+        .args([
+            "--quiet",
+            "--color",
+            "0",
+            "--warnings",
+            "off",
+            "--fast",
+            "--ip",
+            "127.0.0.1",
+            "--jsonfile",
+        ])
         .arg(&json)
         .arg(format!("chienstreats.com:{https}"))
         .output()
         .expect("testssl runs");
-    let findings = std::fs::read_to_string(&json).unwrap_or_else(|_| panic!("testssl wrote no JSON:\n{}", String::from_utf8_lossy(&ran.stdout)));
+    let findings = std::fs::read_to_string(&json).unwrap_or_else(|_| {
+        panic!(
+            "testssl wrote no JSON:\n{}",
+            String::from_utf8_lossy(&ran.stdout)
+        )
+    });
     let mut failures = Vec::new();
     for entry in findings.split("},").filter(|e| e.contains("\"severity\"")) {
         let (id, severity) = (field(entry, "id"), field(entry, "severity"));
         let rated = matches!(severity.as_str(), "LOW" | "MEDIUM" | "HIGH" | "CRITICAL");
-        if rated && !CAUSED_BY_THE_TEST_CERTIFICATE.iter().any(|p| id.starts_with(p)) {
-            failures.push(format!("{severity} {id}: {} (files/etc/nginx/nginx.conf of bundle {})", field(entry, "finding"), built.name));
+        if rated
+            && !CAUSED_BY_THE_TEST_CERTIFICATE
+                .iter()
+                .any(|p| id.starts_with(p))
+        {
+            failures.push(format!(
+                "{severity} {id}: {} (files/etc/nginx/nginx.conf of bundle {})",
+                field(entry, "finding"),
+                built.name
+            ));
         }
     }
     assert_no_failures("testssl", &failures);
