@@ -46,6 +46,11 @@ boot() { # boot NAME: boots a fresh machine, sets S (its state dir) and loads it
     . "$S/state.env"
 }
 m() { "$machine/ssh.sh" "$S" "$@"; }
+wait_ssh() { # until the machine's sshd accepts a connection again (at most ~15 s)
+    local _
+    for _ in $(seq 60); do m true 2>/dev/null && return 0; sleep 0.25; done
+    echo "e2e: ssh to the machine does not answer" >&2
+}
 
 # --- bundle -------------------------------------------------------------------------------------
 echo "e2e: building the bundle in $work" >&2
@@ -363,14 +368,17 @@ kills=("3" "12" "packages 0.5" "users 0.05" "secrets 0.05" "database 0.2" "TLS 0
 n=0
 for k in "${kills[@]}"; do
     n=$((n + 1))
+    # A kill inside the sshd step can leave sshd re-executing for a moment: wait for it.
+    wait_ssh
     m "bash /root/killat.sh $k" >"$work/kill-$n.log" 2>&1 || true
-    last=$(grep '^==>' "$work/kill-$n.log" | tail -n 1)
+    last=$(grep '^==>' "$work/kill-$n.log" | tail -n 1 || true) # empty when killed before the first step
     if grep -q '^KILLED' "$work/kill-$n.log"; then
         printf 'info  kill %s (%s): killed during %s\n' "$n" "$k" "${last:-?}"
     else
         printf 'info  kill %s (%s): finished before the kill (last step %s)\n' "$n" "$k" "${last:-?}"
     fi
 done
+wait_ssh
 rc=0
 m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/kill-final.log" 2>&1 || rc=$?
 check "after kills, a full run exits 0" test "$rc" = 0
