@@ -26,7 +26,6 @@ struct SiteView<'a> {
     tls_cert: &'a str,
     tls_key: &'a str,
     database: &'static str,
-    static_dir: &'a str,
     #[serde(rename = "static")]
     static_: &'a str,
     secrets: &'a [String],
@@ -126,7 +125,6 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 } else {
                     "none"
                 },
-                static_dir: site.static_dir.as_deref().unwrap_or(""),
                 static_: site.static_dir.as_deref().unwrap_or(""),
                 secrets: &site.secrets,
                 generated: &site.generated_secrets,

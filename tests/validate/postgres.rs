@@ -8,14 +8,13 @@
 //!   each site role reaches only its own database, strangers reach none (nor `postgres` or
 //!   `template1`), wrong passwords are refused, and a stray grant is revoked by a re-run.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tempfile::TempDir;
 
 use super::support::{
-    assert_no_failures, bundles, id_of, read, require_root, run, tempdir, Built, Ran,
+    assert_no_failures, bundles, free_port, id_of, read, require_root, run, tempdir, Built, Ran,
 };
 
 /// The newest `/usr/lib/postgresql/<major>/bin` with `initdb`, or the PATH's.
@@ -195,13 +194,6 @@ impl Drop for Cluster {
             .arg(&self.data)
             .args(["-m", "immediate", "-w", "stop"]));
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// A password with every character that could break quoting on its way into `ALTER ROLE`.

@@ -243,3 +243,11 @@ pub(super) fn replace_once(text: &str, pairs: &[(&str, String)]) -> String {
     }
     out
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (for throwaway servers).
+pub(super) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}

@@ -2,13 +2,13 @@
 //! a throwaway nginx on 127.0.0.1 and no finding may be LOW or worse, except the findings that only
 //! describe the throwaway self-signed certificate (trust chain, expiry, revocation, CAA in DNS).
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::nginx::stage;
-use super::support::{assert_no_failures, bundles, read, tool, walk};
+use super::support::{assert_no_failures, bundles, free_port, read, tool, walk};
 
 /// Finding ids caused by the test's own certificate or the missing DNS, not by the config.
 const CAUSED_BY_THE_TEST_CERTIFICATE: &[&str] =
@@ -25,13 +25,6 @@ impl Drop for Server {
             .status();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// Moves every `listen` of the staged tree to 127.0.0.1 test ports (IPv6 listeners dropped).
