@@ -77,6 +77,9 @@ check "first apply exits 0 (${time_first}s)" test "$rc" = 0
 check "first apply: services wait for a release" grep -q '^waiting for a release: shop-web' "$work/apply1.log"
 check "first apply: secret awaiting a value is listed" grep -q '^secret awaiting a value: shop: PAYMENT_KEY' "$work/apply1.log"
 check "first apply: placeholder certificate is listed" grep -q '^certificate still a self-signed placeholder: shop' "$work/apply1.log"
+check "first apply: missing certificate files get a placeholder too (docs)" bash -c "
+    grep -q '^certificate still a self-signed placeholder: docs' '$work/apply1.log' &&
+    grep -q 'docs: /etc/ssl/docs/fullchain.pem or /etc/ssl/docs/privkey.pem does not exist' '$work/apply1.log'"
 out=$(m systemctl --failed --no-legend --plain 2>&1)
 if [[ -z $out ]]; then pass "no failed units after first apply"; else fail "no failed units after first apply" "$out"; fi
 

@@ -573,7 +573,10 @@ bp_tls() {
                 ((BP_CHECK)) || install -d -m 0755 "$BP_TLS/$site"
                 bp_tls_links "$site" "${BP_SITE_TLS_CERT[$site]}" "${BP_SITE_TLS_KEY[$site]}"
             elif ((BP_CHECK)); then
-                bp_drift "$site: certificate ${BP_SITE_TLS_CERT[$site]} or its key is missing"
+                # Like an apply: a missing file is served with the placeholder (and reported in
+                # the summary), so only a site with no certificate at all is drift.
+                [[ -e $BP_TLS/$site/fullchain.pem && -e $BP_TLS/$site/privkey.pem ]] ||
+                    bp_drift "$site: no certificate at $BP_TLS/$site (${BP_SITE_TLS_CERT[$site]} or its key is missing)"
             else
                 install -d -m 0755 "$BP_TLS/$site"
                 bp_placeholder "$site"
@@ -943,9 +946,13 @@ bp_services_hardening() {
     fi
     if ((BP_HARDEN_SSH)) && ! ((BP_CHECK)) && bp_pending ssh-reload; then
         bp_step "sshd"
-        # Validated when the drop-in was installed; a running sshd rereads it on reload.
-        systemctl try-reload-or-restart ssh.service
-        BP_RELOADED+=(ssh)
+        # Validated when the drop-in was installed. Restart, not reload: on SIGHUP sshd closes its
+        # listening socket and re-executes itself, and `systemctl reload` returns before it
+        # listens again, so a login right after setup.sh could be refused (seen on a slow VM).
+        # ssh.service is Type=notify, so restart returns once the new sshd listens, and
+        # KillMode=process keeps open sessions, this one included.
+        systemctl try-restart ssh.service
+        BP_RESTARTED+=(ssh)
         bp_pending_clear ssh-reload
     fi
 }
