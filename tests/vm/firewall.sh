@@ -55,12 +55,12 @@ t=$(now)
 "$here/vm.sh" image >/dev/null
 time_image=$(since "$t")
 
-# --- bundle: the e2e fixture, built like tests/e2e/e2e.sh does -----------------------------------
+# --- bundle: tests/vm/sites.toml (a lean host: see its header), built like e2e.sh builds ------
 echo "vm: building the bundle in $work" >&2
 ssh-keygen -q -t ed25519 -N '' -C vm-admin -f "$work/admin"
 export BLUEPRINT_E2E_KEY=$work/admin.pub
-(cd "$repo" && cargo run -q --release -- build --config tests/e2e/sites.toml --out "$work/out") >&2
-bundle=$work/out/e2e
+(cd "$repo" && cargo run -q --release -- build --config tests/vm/sites.toml --out "$work/out") >&2
+bundle=$work/out/vm
 check "bundle builds" test -f "$bundle/setup.sh"
 
 # --- boot --------------------------------------------------------------------------------------
