@@ -7,6 +7,9 @@
 //! - `render/N`: model → in-memory bundle, with one `Renderer` built once.
 //! - `write/N`: bundle → a fresh directory (atomic write, as `blueprint build` does).
 //! - `cp_r/N`: `cp -r` of that finished tree to a fresh directory: the physical floor for `write`.
+//! - `render/10000`: render only, of a model of 10,000 sites made by repeating the 1,000-site
+//!   host with new names (see [`scaled`]): a real host cannot have that many, every site needs
+//!   its own block of ten loopback ports, so `resolve` rejects it; the render stage does not care.
 //! - `example/end_to_end`: the shipped `sites.toml`, compile + write, as the CLI does.
 //!
 //! The same binary also generates the synthetic hosts for `benches/report.sh`:
@@ -61,6 +64,26 @@ rate_limit = {{ rate = "10r/s", burst = 20 }}
 "#
         );
     }
+    out
+}
+
+/// `model` with its sites repeated `times` times under new names (`site00001` … in order), for a
+/// render measurement past the 1,000-slot cap. Ports repeat too; only `resolve` would mind.
+fn scaled(model: &blueprint::model::Model, times: usize) -> blueprint::model::Model {
+    let mut out = model.clone();
+    out.sites = (0..times)
+        .flat_map(|_| model.sites.iter().cloned())
+        .enumerate()
+        .map(|(i, mut site)| {
+            let name = format!("site{:05}", i + 1);
+            site.domains = vec![
+                format!("{name}.example.com"),
+                format!("www.{name}.example.com"),
+            ];
+            site.name = name;
+            site
+        })
+        .collect();
     out
 }
 
@@ -159,6 +182,20 @@ fn bench_pipeline(c: &mut Criterion) {
     }
 }
 
+fn bench_render_10000(c: &mut Criterion) {
+    let renderer = Renderer::new();
+    let src = source(1_000);
+    let raw = blueprint::load::parse(&src).expect("parses");
+    let model = scaled(&blueprint::resolve::resolve(&raw, &src).expect("valid"), 10);
+    let mut group = c.benchmark_group("render");
+    group.throughput(Throughput::Elements(model.sites.len() as u64));
+    group.sample_size(10);
+    group.bench_with_input(BenchmarkId::from_parameter(10_000), &model, |b, model| {
+        b.iter(|| render_with(&renderer, black_box(model)));
+    });
+    group.finish();
+}
+
 fn bench_example(c: &mut Criterion) {
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("sites.toml");
     let scratch = tempfile::tempdir().expect("tempdir");
@@ -181,7 +218,7 @@ fn bench_example(c: &mut Criterion) {
     c.bench_function("example/renderer_new", |b| b.iter(Renderer::new));
 }
 
-criterion_group!(benches, bench_pipeline, bench_example);
+criterion_group!(benches, bench_pipeline, bench_render_10000, bench_example);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

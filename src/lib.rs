@@ -17,6 +17,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod load;
 pub mod model;
+pub mod parallel;
 pub mod raw;
 pub mod render;
 pub mod resolve;

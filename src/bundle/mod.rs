@@ -6,6 +6,7 @@ pub mod check;
 pub mod manifest;
 pub mod write;
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 /// One generated file.
@@ -44,9 +45,26 @@ impl Bundle {
         if !contents.ends_with('\n') {
             contents.push('\n');
         }
-        let path = path.into();
-        let previous = self.files.insert(path.clone(), File { contents, mode });
-        assert!(previous.is_none(), "two artifacts render to `{path}`");
+        self.insert(path.into(), File { contents, mode });
+    }
+
+    /// Moves every file of `part` (rendered separately, e.g. one site's files) into this bundle.
+    ///
+    /// # Panics
+    /// Like [`Bundle::add`], if a path is already taken.
+    pub fn merge(&mut self, part: Bundle) {
+        for (path, file) in part.files {
+            self.insert(path, file);
+        }
+    }
+
+    fn insert(&mut self, path: String, file: File) {
+        match self.files.entry(path) {
+            Entry::Vacant(slot) => {
+                slot.insert(file);
+            }
+            Entry::Occupied(taken) => panic!("two artifacts render to `{}`", taken.key()),
+        }
     }
 
     /// Adds `SHA256SUMS` over every other file; call last.

@@ -8,22 +8,25 @@ use super::systemd::unit_name;
 use super::templates::Template;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::Model;
+use crate::model::{Model, Site};
 
 /// Releases kept per site by `blueprint-deploy` (the reference keeps five for rollback).
 const RELEASES_KEPT: u32 = 5;
 
-/// Adds the host files.
-pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
+/// Adds `files/etc/logrotate.d/blueprint-<site>`.
+pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
+    let text = renderer.render(Template::Logrotate, &context! { site => site.name });
+    bundle.add(
+        format!("files/etc/logrotate.d/blueprint-{}", site.name),
+        text,
+        0o644,
+    );
+}
+
+/// Adds the host-wide files: sudoers, `blueprint-deploy`, authorized keys and the hardening
+/// drop-ins.
+pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     let host = &model.host;
-    for site in &model.sites {
-        let text = renderer.render(Template::Logrotate, &context! { site => site.name });
-        bundle.add(
-            format!("files/etc/logrotate.d/blueprint-{}", site.name),
-            text,
-            0o644,
-        );
-    }
     let units: Vec<String> = model
         .sites
         .iter()

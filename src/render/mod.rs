@@ -19,7 +19,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::bundle::Bundle;
-use crate::model::Model;
+use crate::model::{Model, Site};
 use templates::Template;
 
 /// First line of every generated file (in the file's own comment syntax).
@@ -92,15 +92,35 @@ pub fn render(model: &Model) -> Bundle {
 /// Like [`render`], reusing an existing environment (benchmarks render many hosts).
 pub fn render_with(renderer: &Renderer, model: &Model) -> Bundle {
     let mut bundle = Bundle::new(&model.host.name);
-    nginx::render(renderer, model, &mut bundle);
-    systemd::render(renderer, model, &mut bundle);
-    host::render(renderer, model, &mut bundle);
-    sql::render(renderer, model, &mut bundle);
+    // A site's own files depend on that site alone, and they are most of the work on a large
+    // host: rendered in parallel, merged in site order (the bundle is sorted by path anyway).
+    let parts = crate::parallel::map(&model.sites, MIN_SITES_PER_THREAD, |site| {
+        site_files(renderer, model, site)
+    });
+    for part in parts {
+        bundle.merge(part);
+    }
+    nginx::render_host(renderer, model, &mut bundle);
+    host::render_host(renderer, model, &mut bundle);
+    sql::render_host(renderer, model, &mut bundle);
     // setup.rs describes every file above to setup.sh, so it runs after them.
     setup::render(renderer, model, &mut bundle);
     plan::render(renderer, model, &mut bundle);
     bundle.seal();
     bundle
+}
+
+/// Sites rendered per thread at least: a thread is not worth starting for fewer.
+const MIN_SITES_PER_THREAD: usize = 32;
+
+/// The files that belong to one site: its nginx server, its units, its logrotate file, its SQL.
+fn site_files(renderer: &Renderer, model: &Model, site: &Site) -> Bundle {
+    let mut part = Bundle::new(&model.host.name);
+    nginx::render_site(renderer, site, &mut part);
+    systemd::render_site(renderer, site, &mut part);
+    host::render_site(renderer, site, &mut part);
+    sql::render_site(renderer, site, &mut part);
+    part
 }
 
 #[cfg(test)]

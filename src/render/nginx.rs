@@ -1,4 +1,5 @@
-//! nginx artifacts: the whole `nginx.conf`, the shared snippets, and one file per site in
+//! nginx artifacts: the whole `nginx.conf`, the shared snippets ([`render_host`]), and one file per
+//! site ([`render_site`]) in
 //! `sites-available/` (upstreams, rate-limit zones, the ACME location, routes, per-site logs).
 
 use std::collections::BTreeMap;
@@ -78,8 +79,8 @@ impl From<RateLimit> for RateView {
     }
 }
 
-/// Adds every nginx file under `files/etc/nginx/`.
-pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
+/// Adds the host-wide nginx files: `nginx.conf` and the shared snippets.
+pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     let nginx_version = match model.host.os {
         Os::Debian12 => "1.22",
         Os::Ubuntu2404 => "1.24",
@@ -111,17 +112,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             0o644,
         );
     }
-    for site in &model.sites {
-        let text = render_site(renderer, site);
-        bundle.add(
-            format!("files/etc/nginx/sites-available/{}.conf", site.name),
-            text,
-            0o644,
-        );
-    }
 }
 
-fn render_site(renderer: &Renderer, site: &Site) -> String {
+/// Adds `files/etc/nginx/sites-available/<site>.conf`.
+pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
     let view = SiteView {
         name: &site.name,
         domains: &site.domains,
@@ -148,8 +142,12 @@ fn render_site(renderer: &Renderer, site: &Site) -> String {
             })
         })
         .collect();
-    renderer.render(
-        Template::NginxSite,
-        &minijinja::context! { site => view, proxied => proxied },
-    )
+    bundle.add(
+        format!("files/etc/nginx/sites-available/{}.conf", site.name),
+        renderer.render(
+            Template::NginxSite,
+            &minijinja::context! { site => view, proxied => proxied },
+        ),
+        0o644,
+    );
 }

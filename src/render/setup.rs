@@ -11,14 +11,6 @@ use crate::bundle::Bundle;
 use crate::model::{Database, Model, Tls};
 
 #[derive(Serialize)]
-struct HostFile {
-    path: String,
-    mode: &'static str,
-    owner: String,
-    group: String,
-}
-
-#[derive(Serialize)]
 struct SiteView<'a> {
     name: &'a str,
     domains: &'a [String],
@@ -76,8 +68,8 @@ fn packages(model: &Model) -> Vec<&'static str> {
     packages
 }
 
-/// Ownership and mode on the host of a file under `files/`.
-fn host_file(path: &str, bundle_mode: u32, model: &Model) -> HostFile {
+/// How setup.sh installs a file under `files/`: `"<path on the host> <mode> <owner> <group>"`.
+fn host_file(path: &str, bundle_mode: u32, model: &Model) -> String {
     let target = path.trim_start_matches("files");
     let deploy = &model.host.deploy_user;
     let (mode, owner) = if target.starts_with("/etc/sudoers.d/") {
@@ -89,17 +81,12 @@ fn host_file(path: &str, bundle_mode: u32, model: &Model) -> HostFile {
     } else {
         ("0644", "root")
     };
-    HostFile {
-        path: target.to_owned(),
-        mode,
-        owner: owner.to_owned(),
-        group: owner.to_owned(),
-    }
+    format!("{target} {mode} {owner} {owner}")
 }
 
 /// Adds `setup.sh`, `lib/blueprint.sh` and `plan.sh`.
 pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
-    let files: Vec<HostFile> = bundle
+    let files: Vec<String> = bundle
         .files
         .iter()
         .filter(|(p, _)| p.starts_with("files/"))

@@ -6,13 +6,13 @@ use minijinja::context;
 use super::templates::Template;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::{Database, Model};
+use crate::model::{Database, Model, Site};
 
 /// Connections one site may hold, so a leaking pool cannot exhaust the server's 100.
 const CONNECTION_LIMIT: u32 = 20;
 
-/// Adds the SQL files.
-pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
+/// Adds `sql/host.sql` when any site has a database.
+pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     if !model.sites.iter().any(|s| s.database == Database::Postgres) {
         return;
     }
@@ -21,16 +21,17 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         renderer.render(Template::SqlHost, &()),
         0o644,
     );
-    for site in model
-        .sites
-        .iter()
-        .filter(|s| s.database == Database::Postgres)
-    {
-        let view = context! { site => site.name, connection_limit => CONNECTION_LIMIT };
-        bundle.add(
-            format!("sql/{}.sql", site.name),
-            renderer.render(Template::SqlSite, &view),
-            0o644,
-        );
+}
+
+/// Adds `sql/<site>.sql` when `site` has a database.
+pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
+    if site.database != Database::Postgres {
+        return;
     }
+    let view = context! { site => site.name, connection_limit => CONNECTION_LIMIT };
+    bundle.add(
+        format!("sql/{}.sql", site.name),
+        renderer.render(Template::SqlSite, &view),
+        0o644,
+    );
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::templates::Template;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::{Database, Limits, Model};
+use crate::model::{Database, Limits, Site};
 
 #[derive(Serialize)]
 struct ServiceView<'a> {
@@ -32,32 +32,30 @@ pub(super) fn unit_name(site: &str, service: &str) -> String {
     format!("{site}-{service}")
 }
 
-/// Adds `files/etc/systemd/system/<site>-<service>.service` for every service.
-pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
-    for site in &model.sites {
-        for svc in &site.services {
-            let view = UnitView {
-                site: &site.name,
-                database: site.database == Database::Postgres,
-                env: &site.env,
-                service: ServiceView {
-                    name: &svc.name,
-                    port: svc.port,
-                    argv: &svc.argv,
-                    runtime: svc.runtime.id(),
-                    runtime_needs_wx: svc.runtime.needs_wx_memory(),
-                    limits: &svc.limits,
-                },
-            };
-            let path = format!(
-                "files/etc/systemd/system/{}.service",
-                unit_name(&site.name, &svc.name)
-            );
-            bundle.add(
-                path,
-                renderer.render(Template::SystemdService, &view),
-                0o644,
-            );
-        }
+/// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
+pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
+    for svc in &site.services {
+        let view = UnitView {
+            site: &site.name,
+            database: site.database == Database::Postgres,
+            env: &site.env,
+            service: ServiceView {
+                name: &svc.name,
+                port: svc.port,
+                argv: &svc.argv,
+                runtime: svc.runtime.id(),
+                runtime_needs_wx: svc.runtime.needs_wx_memory(),
+                limits: &svc.limits,
+            },
+        };
+        let path = format!(
+            "files/etc/systemd/system/{}.service",
+            unit_name(&site.name, &svc.name)
+        );
+        bundle.add(
+            path,
+            renderer.render(Template::SystemdService, &view),
+            0o644,
+        );
     }
 }
