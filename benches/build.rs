@@ -114,7 +114,7 @@ fn bench_pipeline(c: &mut Criterion) {
         let raw = blueprint::load::parse(&src).expect("parses");
         let model = blueprint::resolve::resolve(&raw, &src).expect("valid");
         let bundle = render_with(&renderer, &model);
-        let bytes: usize = bundle.files.values().map(|f| f.contents.len()).sum();
+        let bytes: usize = bundle.files.values().map(|f| f.contents().len()).sum();
         eprintln!(
             "host of {n} sites: {} bytes of TOML, {} files, {bytes} bytes of output",
             src.text().len(),

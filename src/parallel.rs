@@ -1,6 +1,6 @@
-//! An ordered parallel map on scoped threads, used by the two stages whose work grows with the
-//! number of sites: rendering each site's files ([`crate::render`]) and hashing every file for
-//! `SHA256SUMS` ([`crate::bundle::manifest`]).
+//! Parallelism for the render stage ([`crate::render`]), whose work grows with the number of
+//! sites: an ordered parallel map on scoped threads (each site's files) and a two-way join
+//! (`setup.sh`'s data next to `PLAN.md`). std only: two primitives do not justify a crate.
 //!
 //! Results come back in input order, so the output stays byte-for-byte deterministic whatever
 //! the thread count. Small inputs run on the calling thread: spawning costs more than it saves.
@@ -42,9 +42,34 @@ where
     })
 }
 
+/// Runs `a` on a scoped thread and `b` on this one, and returns both results.
+///
+/// # Panics
+/// Re-raises a panic of `a` on the calling thread (a panic of `b` propagates as usual).
+pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB,
+    RA: Send,
+{
+    thread::scope(|scope| {
+        let handle = scope.spawn(a);
+        let rb = b();
+        match handle.join() {
+            Ok(ra) => (ra, rb),
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::map;
+    use super::{join, map};
+
+    #[test]
+    fn join_returns_both_results() {
+        assert_eq!(join(|| 1 + 1, || "b"), (2, "b"));
+    }
 
     #[test]
     fn keeps_input_order_at_every_size() {

@@ -12,7 +12,8 @@ fn combined(bundle: &blueprint::bundle::Bundle) -> String {
         let _ = write!(
             out,
             "================ {path} ({:o}) ================\n{}",
-            file.mode, file.contents
+            file.mode(),
+            file.contents()
         );
     }
     out
@@ -65,7 +66,7 @@ fn output_never_names_the_build_machine() {
         let bundle = blueprint::compile(&input).expect("valid");
         for (path, file) in &bundle.files {
             assert!(
-                !file.contents.contains(&here),
+                !file.contents().contains(&here),
                 "{path} of {} contains the build path {here}",
                 input.display()
             );
@@ -86,7 +87,7 @@ fn committed_out_is_fresh() {
 #[test]
 fn manifest_covers_every_file() {
     let bundle = blueprint::compile(&root().join("sites.toml")).expect("valid");
-    let sums = &bundle.files["SHA256SUMS"].contents;
+    let sums = &bundle.files["SHA256SUMS"].contents();
     let listed: Vec<&str> = sums
         .lines()
         .map(|l| l.split_once("  ").expect("two-space separator").1)
@@ -102,7 +103,7 @@ fn manifest_covers_every_file() {
         let (hash, path) = line.split_once("  ").unwrap();
         assert_eq!(
             hash,
-            blueprint::bundle::manifest::sha256_hex(bundle.files[path].contents.as_bytes()),
+            blueprint::bundle::manifest::sha256_hex(bundle.files[path].contents().as_bytes()),
             "{path}"
         );
     }
@@ -120,7 +121,7 @@ fn adding_a_site_never_moves_other_ports() {
         std::fs::create_dir_all(dir.path().join("keys")).unwrap();
         std::fs::copy(root().join("keys/ops.pub"), dir.path().join("keys/ops.pub")).unwrap();
         let bundle = blueprint::compile(&path).expect("valid");
-        let plan = bundle.files["plan.sh"].contents.clone();
+        let plan = bundle.files["plan.sh"].contents().to_owned();
         plan.lines()
             .find(|l| l.starts_with("declare -A BP_UNIT_PORT="))
             .unwrap()

@@ -905,12 +905,12 @@ fn structure(bundle: &Bundle) -> Result<BTreeMap<String, Vec<String>>, String> {
     let mut out = BTreeMap::new();
     for (path, file) in &bundle.files {
         let shape = if path.ends_with(".service") {
-            parse_unit(&file.contents)
+            parse_unit(file.contents())
                 .into_iter()
                 .map(|(s, k, _)| format!("{s}/{k}"))
                 .collect()
         } else if path.starts_with("files/etc/nginx/") {
-            nginx_directives(&file.contents)
+            nginx_directives(file.contents())
                 .map_err(|e| format!("{path}: {e}"))?
                 .into_iter()
                 .map(|(d, n, args)| format!("{d}:{n}/{}", args.len()))
@@ -936,7 +936,7 @@ fn check_shell(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
     for (path, file) in bundle.files.iter().filter(|(p, _)| p.ends_with(".sh")) {
         let on_disk = dir.path().join(path.replace('/', "_"));
-        std::fs::write(&on_disk, &file.contents).map_err(|e| fail(e.to_string()))?;
+        std::fs::write(&on_disk, file.contents()).map_err(|e| fail(e.to_string()))?;
         let out = Command::new(bash)
             .arg("-n")
             .arg(&on_disk)
@@ -946,7 +946,7 @@ fn check_shell(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
             return Err(fail(format!(
                 "bash -n {path}: {}\n{}",
                 String::from_utf8_lossy(&out.stderr),
-                file.contents
+                file.contents()
             )));
         }
     }
@@ -960,7 +960,7 @@ for u in "${BP_UNITS[@]}"; do printf '%s\0' "$u" "${BP_UNIT_PORT[$u]}" "${BP_UNI
 "#;
     std::fs::write(
         dir.path().join("plan.sh"),
-        &bundle.files["plan.sh"].contents,
+        bundle.files["plan.sh"].contents(),
     )
     .map_err(|e| fail(e.to_string()))?;
     let out = Command::new(bash)
@@ -1055,12 +1055,12 @@ fn check_units(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
                 .files
                 .get(&path)
                 .ok_or_else(|| fail(format!("no {path}")))?;
-            let unit = parse_unit(&file.contents);
+            let unit = parse_unit(file.contents());
             prop_assert!(
                 unit.iter().all(|(_, k, _)| k != "<garbage>"),
                 "{}: a line is not an assignment:\n{}",
                 path,
-                file.contents
+                file.contents()
             );
             let env = unit_environment(&unit).map_err(|e| fail(format!("{path}: {e}")))?;
             let mut want: BTreeMap<String, String> = site.env.iter().cloned().collect();
@@ -1086,8 +1086,8 @@ fn check_nginx(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
         .iter()
         .filter(|(p, _)| p.starts_with("files/etc/nginx/"))
     {
-        nginx_directives(&file.contents)
-            .map_err(|e| fail(format!("{path}: {e}\n{}", file.contents)))?;
+        nginx_directives(file.contents())
+            .map_err(|e| fail(format!("{path}: {e}\n{}", file.contents())))?;
     }
     for site in &cfg.sites {
         let path = format!("files/etc/nginx/sites-available/{}.conf", site.name);
@@ -1095,7 +1095,7 @@ fn check_nginx(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
             .files
             .get(&path)
             .ok_or_else(|| fail(format!("no {path}")))?;
-        let directives = nginx_directives(&file.contents).map_err(fail)?;
+        let directives = nginx_directives(file.contents()).map_err(fail)?;
         let mut got: BTreeMap<String, String> = BTreeMap::new();
         for (_, _, args) in directives.iter().filter(|(_, n, _)| n == "add_header") {
             prop_assert_eq!(args.len(), 3, "{}: add_header {:?}", path, args);
@@ -1486,7 +1486,7 @@ fn defaulted_ports_skip_system_ports() {
             "{report}"
         ),
         Ok(bundle) => {
-            let plan = &bundle.files["plan.sh"].contents;
+            let plan = &bundle.files["plan.sh"].contents();
             let ports_line = plan
                 .lines()
                 .find(|l| l.starts_with("declare -A BP_UNIT_PORT="))

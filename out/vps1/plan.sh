@@ -49,7 +49,7 @@ declare -A BP_SITE_STATIC=([chienstreats]='' [secondsite]=public)
 declare -A BP_SITE_SECRETS=([chienstreats]=STRIPE_SECRET_KEY [secondsite]='')
 declare -A BP_SITE_GENERATED=([chienstreats]=SESSION_SECRET [secondsite]='')
 
-# Services: unit name (without .service) → site, enabled flag, health probe URL path.
+# Services: unit name (without .service) → site, enabled flag, port, health probe URL path.
 BP_UNITS=(chienstreats-api chienstreats-frontend)
 declare -A BP_UNIT_SITE=([chienstreats-api]=chienstreats [chienstreats-frontend]=chienstreats)
 declare -A BP_UNIT_ENABLED=([chienstreats-api]=0 [chienstreats-frontend]=1)

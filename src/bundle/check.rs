@@ -27,20 +27,20 @@ pub fn diff(bundle: &Bundle, out_root: &Path) -> String {
         let new = bundle.files.get(path);
         let shown = format!("{}/{path}", bundle.host);
         match (old.as_deref(), new) {
-            (Some(old), Some(file)) if old == file.contents => {
+            (Some(old), Some(file)) if old == file.contents() => {
                 let mode = fs::metadata(&disk_path)
                     .map(|m| m.permissions().mode() & 0o777)
                     .unwrap_or(0);
-                if mode & 0o111 != file.mode & 0o111 {
+                if mode & 0o111 != file.mode() & 0o111 {
                     out.push_str(&format!(
                         "mode of {shown}: {mode:o} on disk, {:o} expected\n",
-                        file.mode
+                        file.mode()
                     ));
                 }
             }
             (old, new) => {
                 let old_text = old.unwrap_or("");
-                let new_text = new.map_or("", |f| f.contents.as_str());
+                let new_text = new.map_or("", |f| f.contents());
                 let a = if old.is_some() {
                     format!("a/{shown}")
                 } else {

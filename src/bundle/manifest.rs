@@ -23,23 +23,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// Files hashed per thread at least: below that, hashing on one thread is faster.
-const MIN_FILES_PER_THREAD: usize = 256;
-
-/// The manifest text for every file of the bundle except the manifest itself.
+/// The manifest text for every file of the bundle except the manifest itself. Each file was
+/// hashed when it was added ([`super::File::sha256`]).
 pub fn sha256sums(bundle: &Bundle) -> String {
-    let files: Vec<(&String, &super::File)> = bundle
-        .files
-        .iter()
-        .filter(|(p, _)| p.as_str() != FILE_NAME)
-        .collect();
-    // Hashing is most of the cost of sealing a large bundle; the lines come back in path order.
-    let digests = crate::parallel::map(&files, MIN_FILES_PER_THREAD, |(_, file)| {
-        sha256_hex(file.contents.as_bytes())
-    });
-    let mut out = String::with_capacity(files.iter().map(|(p, _)| p.len() + 67).sum());
-    for ((path, _), digest) in files.iter().zip(digests) {
-        let _ = writeln!(out, "{digest}  {path}");
+    let mut out = String::new();
+    for (path, file) in bundle.files.iter().filter(|(p, _)| p.as_str() != FILE_NAME) {
+        let _ = writeln!(out, "{}  {path}", file.sha256());
     }
     out
 }
@@ -58,7 +47,7 @@ mod tests {
         b.add("z.txt", "z".into(), 0o644);
         b.add("a/b.txt", "b".into(), 0o644);
         b.seal();
-        let sums = &b.files[FILE_NAME].contents;
+        let sums = &b.files[FILE_NAME].contents();
         let paths: Vec<_> = sums
             .lines()
             .map(|l| l.split_once("  ").unwrap().1)

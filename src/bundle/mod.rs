@@ -9,13 +9,43 @@ pub mod write;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-/// One generated file.
+/// One generated file. Immutable once made, so its digest always matches its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct File {
+    contents: String,
+    mode: u32,
+    sha256: String,
+}
+
+impl File {
+    /// A file with `contents` (a trailing newline is ensured: every file is a proper text file).
+    /// Hashed here, by whichever thread rendered it, so sealing a large bundle costs little.
+    fn new(mut contents: String, mode: u32) -> Self {
+        if !contents.ends_with('\n') {
+            contents.push('\n');
+        }
+        let sha256 = manifest::sha256_hex(contents.as_bytes());
+        Self {
+            contents,
+            mode,
+            sha256,
+        }
+    }
+
     /// Contents; always UTF-8 text ending in a newline.
-    pub contents: String,
+    pub fn contents(&self) -> &str {
+        &self.contents
+    }
+
     /// Unix permission bits in the bundle (0o755 for scripts, 0o644 otherwise).
-    pub mode: u32,
+    pub fn mode(&self) -> u32 {
+        self.mode
+    }
+
+    /// Lowercase hex SHA-256 of the contents, as in `SHA256SUMS`.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
 }
 
 /// Every file of `out/<host>/`, by path relative to it (`/`-separated, sorted).
@@ -41,11 +71,8 @@ impl Bundle {
     /// # Panics
     /// If two artifacts claim the same path: that is a bug in a renderer, never an input error,
     /// because names are validated to be unique before rendering.
-    pub fn add(&mut self, path: impl Into<String>, mut contents: String, mode: u32) {
-        if !contents.ends_with('\n') {
-            contents.push('\n');
-        }
-        self.insert(path.into(), File { contents, mode });
+    pub fn add(&mut self, path: impl Into<String>, contents: String, mode: u32) {
+        self.insert(path.into(), File::new(contents, mode));
     }
 
     /// Moves every file of `part` (rendered separately, e.g. one site's files) into this bundle.
@@ -70,12 +97,7 @@ impl Bundle {
     /// Adds `SHA256SUMS` over every other file; call last.
     pub fn seal(&mut self) {
         let sums = manifest::sha256sums(self);
-        self.files.insert(
-            manifest::FILE_NAME.to_owned(),
-            File {
-                contents: sums,
-                mode: 0o644,
-            },
-        );
+        self.files
+            .insert(manifest::FILE_NAME.to_owned(), File::new(sums, 0o644));
     }
 }

@@ -29,8 +29,8 @@ pub fn write(bundle: &Bundle, out_root: &Path) -> io::Result<PathBuf> {
         }
         // No fsync per file: the rename below is what makes the bundle appear at once, and a
         // bundle lost to a crash is rebuilt from sites.toml (fsync made `build` 2-4× `cp -r`).
-        fs::write(&path, &file.contents)?;
-        fs::set_permissions(&path, fs::Permissions::from_mode(file.mode))?;
+        fs::write(&path, file.contents())?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(file.mode()))?;
     }
     if destination.exists() {
         fs::rename(&destination, staging.path().join("old"))?;

@@ -39,6 +39,41 @@ pub fn sh(value: &str) -> String {
     }
 }
 
+/// bash: the words of an array literal, each quoted with [`sh`], joined by `separator` (which
+/// the caller controls: whitespace).
+pub fn sh_words(words: &[String], separator: &str) -> String {
+    let mut out = String::with_capacity(words.iter().map(|w| w.len() + separator.len() + 2).sum());
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(&sh(word));
+    }
+    out
+}
+
+/// bash: the body of an associative-array literal, `[key]=value …`, from `[key, value]` pairs,
+/// both sides quoted with [`sh`] (bash reads a quoted subscript as the plain key).
+pub fn sh_assoc(pairs: &[Vec<String>]) -> Result<String, Error> {
+    let mut out = String::with_capacity(pairs.iter().flatten().map(|s| s.len() + 4).sum());
+    for (i, pair) in pairs.iter().enumerate() {
+        let [key, value] = pair.as_slice() else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("sh_assoc takes [key, value] pairs, got {pair:?}"),
+            ));
+        };
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push('[');
+        out.push_str(&sh(key));
+        out.push_str("]=");
+        out.push_str(&sh(value));
+    }
+    Ok(out)
+}
+
 /// nginx: a double-quoted string. `\` and `"` are escaped; `$` cannot be (nginx would expand a
 /// variable), so it is refused, like control characters and `{`/`}`-free-but-unsafe input.
 pub fn nginx(value: &str) -> Result<String, Error> {
@@ -73,6 +108,16 @@ pub fn systemd_arg(value: &str) -> Result<String, Error> {
         .replace('%', "%%")
         .replace('$', "$$");
     Ok(format!("\"{escaped}\""))
+}
+
+/// systemd command line (`ExecStart=`): every argument quoted with [`systemd_arg`], joined by
+/// spaces.
+pub fn systemd_argv(argv: &[String]) -> Result<String, Error> {
+    let quoted = argv
+        .iter()
+        .map(|arg| systemd_arg(arg))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(quoted.join(" "))
 }
 
 /// systemd `Environment="KEY=value"` assignment: double-quoted, `\` and `"` escaped, `%` doubled.
@@ -157,6 +202,44 @@ mod tests {
             .split_terminator('\0')
             .collect();
         assert_eq!(got, HOSTILE);
+    }
+
+    /// Arrays built by `sh_words` and `sh_assoc` read back exactly, keys included.
+    #[test]
+    fn sh_arrays_round_trip_through_bash() {
+        let words: Vec<String> = HOSTILE.iter().map(|s| (*s).to_owned()).collect();
+        // Keys of an associative array cannot be empty in bash.
+        let pairs: Vec<Vec<String>> = HOSTILE
+            .iter()
+            .filter(|k| !k.is_empty())
+            .map(|k| vec![(*k).to_owned(), format!("v{k}")])
+            .collect();
+        let script = format!(
+            "w=({})\nprintf '%s\\0' \"${{w[@]}}\"\ndeclare -A m=({})\nfor k in \"${{!m[@]}}\"; do printf '%s=%s\\0' \"$k\" \"${{m[$k]}}\"; done\n",
+            sh_words(&words, " "),
+            sh_assoc(&pairs).unwrap()
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<&str> = std::str::from_utf8(&out.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .collect();
+        assert_eq!(&got[..HOSTILE.len()], HOSTILE);
+        let mut assoc: Vec<&str> = got[HOSTILE.len()..].to_vec();
+        assoc.sort_unstable();
+        let mut want: Vec<String> = pairs.iter().map(|p| format!("{}={}", p[0], p[1])).collect();
+        want.sort_unstable();
+        assert_eq!(assoc, want);
+        assert!(sh_assoc(&[vec!["only-a-key".to_owned()]]).is_err());
     }
 
     #[test]

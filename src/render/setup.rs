@@ -10,27 +10,73 @@ use super::Renderer;
 use crate::bundle::Bundle;
 use crate::model::{Database, Model, Tls};
 
-#[derive(Serialize)]
-struct SiteView<'a> {
-    name: &'a str,
-    domains: &'a [String],
-    tls: &'static str,
-    tls_cert: &'a str,
-    tls_key: &'a str,
-    database: &'static str,
-    #[serde(rename = "static")]
-    static_: &'a str,
-    secrets: &'a [String],
-    generated: &'a [String],
+/// plan.sh's per-site and per-unit arrays, each in the shape bash declares it: a list, or
+/// `[key, value]` pairs for an associative array (keyed by site or unit name, in model order).
+/// Whole arrays go to one filter (`sh_words`, `sh_assoc`), not through a template loop: on a
+/// host of 1,000 sites that is the difference between 14 filter calls and 24,000.
+#[derive(Serialize, Default)]
+struct PlanArrays {
+    sites: Vec<String>,
+    site_domains: Vec<[String; 2]>,
+    site_tls: Vec<[String; 2]>,
+    site_tls_cert: Vec<[String; 2]>,
+    site_tls_key: Vec<[String; 2]>,
+    site_database: Vec<[String; 2]>,
+    site_static: Vec<[String; 2]>,
+    site_secrets: Vec<[String; 2]>,
+    site_generated: Vec<[String; 2]>,
+    units: Vec<String>,
+    unit_site: Vec<[String; 2]>,
+    unit_enabled: Vec<[String; 2]>,
+    unit_port: Vec<[String; 2]>,
+    unit_health: Vec<[String; 2]>,
 }
 
-#[derive(Serialize)]
-struct UnitView<'a> {
-    unit: String,
-    site: &'a str,
-    enabled: bool,
-    port: u16,
-    health: &'a str,
+impl PlanArrays {
+    fn new(model: &Model) -> Self {
+        let mut arrays = Self::default();
+        for site in &model.sites {
+            let name = &site.name;
+            let pair = |value: &str| [name.clone(), value.to_owned()];
+            let (tls, cert, key) = match &site.tls {
+                Tls::Acme => ("acme", "", ""),
+                Tls::None => ("none", "", ""),
+                Tls::Files { cert, key } => ("files", cert.as_str(), key.as_str()),
+            };
+            arrays.sites.push(name.clone());
+            arrays.site_domains.push(pair(&site.domains.join(" ")));
+            arrays.site_tls.push(pair(tls));
+            arrays.site_tls_cert.push(pair(cert));
+            arrays.site_tls_key.push(pair(key));
+            arrays.site_database.push(pair(match site.database {
+                Database::Postgres => "postgres",
+                Database::None => "none",
+            }));
+            arrays
+                .site_static
+                .push(pair(site.static_dir.as_deref().unwrap_or("")));
+            arrays.site_secrets.push(pair(&site.secrets.join(" ")));
+            arrays
+                .site_generated
+                .push(pair(&site.generated_secrets.join(" ")));
+            for svc in &site.services {
+                let unit = unit_name(name, &svc.name);
+                let pair = |value: &str| [unit.clone(), value.to_owned()];
+                let health = match (svc.enabled, &svc.health) {
+                    (true, Some(path)) => path.as_str(),
+                    _ => "",
+                };
+                arrays.unit_site.push(pair(name));
+                arrays
+                    .unit_enabled
+                    .push(pair(if svc.enabled { "1" } else { "0" }));
+                arrays.unit_port.push(pair(&svc.port.to_string()));
+                arrays.unit_health.push(pair(health));
+                arrays.units.push(unit);
+            }
+        }
+        arrays
+    }
 }
 
 /// Debian packages the bundle needs, sorted.
@@ -90,50 +136,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         .files
         .iter()
         .filter(|(p, _)| p.starts_with("files/"))
-        .map(|(p, f)| host_file(p, f.mode, model))
-        .collect();
-    let sites: Vec<SiteView> = model
-        .sites
-        .iter()
-        .map(|site| {
-            let (tls, cert, key) = match &site.tls {
-                Tls::Acme => ("acme", "", ""),
-                Tls::None => ("none", "", ""),
-                Tls::Files { cert, key } => ("files", cert.as_str(), key.as_str()),
-            };
-            SiteView {
-                name: &site.name,
-                domains: &site.domains,
-                tls,
-                tls_cert: cert,
-                tls_key: key,
-                database: if site.database == Database::Postgres {
-                    "postgres"
-                } else {
-                    "none"
-                },
-                static_: site.static_dir.as_deref().unwrap_or(""),
-                secrets: &site.secrets,
-                generated: &site.generated_secrets,
-            }
-        })
-        .collect();
-    let units: Vec<UnitView> = model
-        .sites
-        .iter()
-        .flat_map(|site| {
-            site.services.iter().map(|svc| UnitView {
-                unit: unit_name(&site.name, &svc.name),
-                site: &site.name,
-                enabled: svc.enabled,
-                port: svc.port,
-                health: if svc.enabled {
-                    svc.health.as_deref().unwrap_or("")
-                } else {
-                    ""
-                },
-            })
-        })
+        .map(|(p, f)| host_file(p, f.mode(), model))
         .collect();
     let view = minijinja::context! {
         host => model.host,
@@ -142,8 +145,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         pg_major => model.host.os.postgres_major(),
         packages => packages(model),
         files => files,
-        sites => sites,
-        units => units,
+        plan => PlanArrays::new(model),
     };
     bundle.add("plan.sh", renderer.render(Template::PlanSh, &view), 0o644);
     bundle.add(

@@ -113,7 +113,8 @@ check "apply after deploying a release exits 0" test "$rc" = 0
 [[ $rc == 0 ]] || tail -n 40 "$work/apply2.log"
 restarted=$(sed -n 's/^restarted: //p' "$work/apply2.log")
 check "the release starts exactly the enabled units (restarted: $restarted)" test "$restarted" = "crm-app shop-api shop-web"
-check "setup.sh's health probes pass" bash -c "! grep -q '^WARNING' '$work/apply2.log' && grep -q '^site shop (shop-web): https://shop.test/healthz -> 200' '$work/apply2.log'"
+# (The one expected warning: docs's certificate files do not exist.)
+check "setup.sh's health probes pass" bash -c "! grep '^WARNING' '$work/apply2.log' | grep -qv '^WARNING: docs: /etc/ssl/docs/' && grep -q '^site shop (shop-web): https://shop.test/healthz -> 200' '$work/apply2.log'"
 
 for unit in shop-web shop-api crm-app; do
     site=${unit%%-*}
