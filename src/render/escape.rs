@@ -6,6 +6,7 @@
 //! (nginx `$`, any control character), the filter fails and rendering stops: a bug, loudly.
 
 use minijinja::{Error, ErrorKind};
+use serde::Serialize;
 
 fn refuse(target: &str, value: &str, why: &str) -> Error {
     Error::new(
@@ -39,39 +40,64 @@ pub fn sh(value: &str) -> String {
     }
 }
 
-/// bash: the words of an array literal, each quoted with [`sh`], joined by `separator` (which
-/// the caller controls: whitespace).
-pub fn sh_words(words: &[String], separator: &str) -> String {
-    let mut out = String::with_capacity(words.iter().map(|w| w.len() + separator.len() + 2).sum());
-    for (i, word) in words.iter().enumerate() {
-        if i > 0 {
-            out.push_str(separator);
-        }
-        out.push_str(&sh(word));
-    }
-    out
+/// bash: the body of an array literal, built word by word, each quoted with [`sh`]. Serializes
+/// as the finished text, so a template prints it as it is: `BP_X=({{ words }})`. Large arrays
+/// (one entry per site, unit or file) are built here rather than by a template loop, which
+/// costs a filter call per element.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub struct ShWords {
+    text: String,
+    #[serde(skip)]
+    separator: &'static str,
 }
 
-/// bash: the body of an associative-array literal, `[key]=value …`, from `[key, value]` pairs,
-/// both sides quoted with [`sh`] (bash reads a quoted subscript as the plain key).
-pub fn sh_assoc(pairs: &[Vec<String>]) -> Result<String, Error> {
-    let mut out = String::with_capacity(pairs.iter().flatten().map(|s| s.len() + 4).sum());
-    for (i, pair) in pairs.iter().enumerate() {
-        let [key, value] = pair.as_slice() else {
-            return Err(Error::new(
-                ErrorKind::InvalidOperation,
-                format!("sh_assoc takes [key, value] pairs, got {pair:?}"),
-            ));
-        };
-        if i > 0 {
-            out.push(' ');
+impl ShWords {
+    /// Words joined by `separator` (whitespace: `" "`, or `"\n  "` for one per line).
+    pub fn separated_by(separator: &'static str) -> Self {
+        Self {
+            text: String::new(),
+            separator,
         }
-        out.push('[');
-        out.push_str(&sh(key));
-        out.push_str("]=");
-        out.push_str(&sh(value));
     }
-    Ok(out)
+
+    /// Appends one word.
+    pub fn push(&mut self, word: &str) {
+        if !self.text.is_empty() {
+            self.text.push_str(self.separator);
+        }
+        self.text.push_str(&sh(word));
+    }
+}
+
+impl<'a> FromIterator<&'a str> for ShWords {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(words: I) -> Self {
+        let mut out = Self::separated_by(" ");
+        for word in words {
+            out.push(word);
+        }
+        out
+    }
+}
+
+/// bash: the body of an associative-array literal, `[key]=value …`, built pair by pair, both
+/// sides quoted with [`sh`] (bash reads a quoted subscript as the plain key). Serializes as the
+/// finished text, like [`ShWords`].
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub struct ShAssoc(String);
+
+impl ShAssoc {
+    /// Appends `[key]=value`.
+    pub fn insert(&mut self, key: &str, value: &str) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        self.0.push('[');
+        self.0.push_str(&sh(key));
+        self.0.push_str("]=");
+        self.0.push_str(&sh(value));
+    }
 }
 
 /// nginx: a double-quoted string. `\` and `"` are escaped; `$` cannot be (nginx would expand a
@@ -204,20 +230,22 @@ mod tests {
         assert_eq!(got, HOSTILE);
     }
 
-    /// Arrays built by `sh_words` and `sh_assoc` read back exactly, keys included.
+    /// Arrays built by `ShWords` and `ShAssoc` read back exactly, keys included.
     #[test]
     fn sh_arrays_round_trip_through_bash() {
-        let words: Vec<String> = HOSTILE.iter().map(|s| (*s).to_owned()).collect();
-        // Keys of an associative array cannot be empty in bash.
-        let pairs: Vec<Vec<String>> = HOSTILE
-            .iter()
-            .filter(|k| !k.is_empty())
-            .map(|k| vec![(*k).to_owned(), format!("v{k}")])
-            .collect();
+        let words: ShWords = HOSTILE.iter().copied().collect();
+        let mut lines = ShWords::separated_by("\n  ");
+        let mut assoc = ShAssoc::default();
+        for word in HOSTILE {
+            lines.push(word);
+            // Keys of an associative array cannot be empty in bash.
+            if !word.is_empty() {
+                assoc.insert(word, &format!("v{word}"));
+            }
+        }
         let script = format!(
-            "w=({})\nprintf '%s\\0' \"${{w[@]}}\"\ndeclare -A m=({})\nfor k in \"${{!m[@]}}\"; do printf '%s=%s\\0' \"$k\" \"${{m[$k]}}\"; done\n",
-            sh_words(&words, " "),
-            sh_assoc(&pairs).unwrap()
+            "w=({})\nl=(\n  {}\n)\n[[ \"${{w[*]}}\" == \"${{l[*]}}\" ]] || exit 3\nprintf '%s\\0' \"${{w[@]}}\"\ndeclare -A m=({})\nfor k in \"${{!m[@]}}\"; do printf '%s=%s\\0' \"$k\" \"${{m[$k]}}\"; done\n",
+            words.text, lines.text, assoc.0
         );
         let out = Command::new("bash")
             .arg("-c")
@@ -234,12 +262,15 @@ mod tests {
             .split_terminator('\0')
             .collect();
         assert_eq!(&got[..HOSTILE.len()], HOSTILE);
-        let mut assoc: Vec<&str> = got[HOSTILE.len()..].to_vec();
-        assoc.sort_unstable();
-        let mut want: Vec<String> = pairs.iter().map(|p| format!("{}={}", p[0], p[1])).collect();
+        let mut pairs: Vec<&str> = got[HOSTILE.len()..].to_vec();
+        pairs.sort_unstable();
+        let mut want: Vec<String> = HOSTILE
+            .iter()
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("{w}=v{w}"))
+            .collect();
         want.sort_unstable();
-        assert_eq!(assoc, want);
-        assert!(sh_assoc(&[vec!["only-a-key".to_owned()]]).is_err());
+        assert_eq!(pairs, want);
     }
 
     #[test]

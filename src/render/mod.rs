@@ -58,15 +58,6 @@ impl Renderer {
             None => minijinja::escape_formatter(out, state, value),
         });
         env.add_filter("sh", |v: &str| escape::sh(v));
-        env.add_filter(
-            "sh_words",
-            |words: Vec<String>, separator: Option<String>| {
-                escape::sh_words(&words, separator.as_deref().unwrap_or(" "))
-            },
-        );
-        env.add_filter("sh_assoc", |pairs: Vec<Vec<String>>| {
-            escape::sh_assoc(&pairs)
-        });
         env.add_filter("nginx", |v: &str| escape::nginx(v));
         env.add_filter("systemd_argv", |argv: Vec<String>| {
             escape::systemd_argv(&argv)

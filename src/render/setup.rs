@@ -4,75 +4,95 @@
 
 use serde::Serialize;
 
+use super::escape::{ShAssoc, ShWords};
 use super::systemd::unit_name;
 use super::templates::Template;
 use super::Renderer;
 use crate::bundle::Bundle;
 use crate::model::{Database, Model, Tls};
 
-/// plan.sh's per-site and per-unit arrays, each in the shape bash declares it: a list, or
-/// `[key, value]` pairs for an associative array (keyed by site or unit name, in model order).
-/// Whole arrays go to one filter (`sh_words`, `sh_assoc`), not through a template loop: on a
-/// host of 1,000 sites that is the difference between 14 filter calls and 24,000.
-#[derive(Serialize, Default)]
+/// plan.sh's arrays, each already quoted for bash by [`ShWords`] / [`ShAssoc`] (keyed by site or
+/// unit name, in model order). Built here in one pass rather than by template loops: on a host
+/// of 1,000 sites that is 24,000 filter calls saved.
+#[derive(Serialize)]
 struct PlanArrays {
-    sites: Vec<String>,
-    site_domains: Vec<[String; 2]>,
-    site_tls: Vec<[String; 2]>,
-    site_tls_cert: Vec<[String; 2]>,
-    site_tls_key: Vec<[String; 2]>,
-    site_database: Vec<[String; 2]>,
-    site_static: Vec<[String; 2]>,
-    site_secrets: Vec<[String; 2]>,
-    site_generated: Vec<[String; 2]>,
-    units: Vec<String>,
-    unit_site: Vec<[String; 2]>,
-    unit_enabled: Vec<[String; 2]>,
-    unit_port: Vec<[String; 2]>,
-    unit_health: Vec<[String; 2]>,
+    packages: ShWords,
+    files: ShWords,
+    sites: ShWords,
+    site_domains: ShAssoc,
+    site_tls: ShAssoc,
+    site_tls_cert: ShAssoc,
+    site_tls_key: ShAssoc,
+    site_database: ShAssoc,
+    site_static: ShAssoc,
+    site_secrets: ShAssoc,
+    site_generated: ShAssoc,
+    units: ShWords,
+    unit_site: ShAssoc,
+    unit_enabled: ShAssoc,
+    unit_port: ShAssoc,
+    unit_health: ShAssoc,
 }
 
 impl PlanArrays {
-    fn new(model: &Model) -> Self {
-        let mut arrays = Self::default();
+    fn new(model: &Model, bundle: &Bundle) -> Self {
+        let mut files = ShWords::separated_by("\n  ");
+        for (path, file) in bundle.files.iter().filter(|(p, _)| p.starts_with("files/")) {
+            files.push(&host_file(path, file.mode(), model));
+        }
+        let mut arrays = Self {
+            packages: packages(model).into_iter().collect(),
+            files,
+            sites: ShWords::separated_by(" "),
+            site_domains: ShAssoc::default(),
+            site_tls: ShAssoc::default(),
+            site_tls_cert: ShAssoc::default(),
+            site_tls_key: ShAssoc::default(),
+            site_database: ShAssoc::default(),
+            site_static: ShAssoc::default(),
+            site_secrets: ShAssoc::default(),
+            site_generated: ShAssoc::default(),
+            units: ShWords::separated_by(" "),
+            unit_site: ShAssoc::default(),
+            unit_enabled: ShAssoc::default(),
+            unit_port: ShAssoc::default(),
+            unit_health: ShAssoc::default(),
+        };
         for site in &model.sites {
-            let name = &site.name;
-            let pair = |value: &str| [name.clone(), value.to_owned()];
+            let name = site.name.as_str();
             let (tls, cert, key) = match &site.tls {
                 Tls::Acme => ("acme", "", ""),
                 Tls::None => ("none", "", ""),
                 Tls::Files { cert, key } => ("files", cert.as_str(), key.as_str()),
             };
-            arrays.sites.push(name.clone());
-            arrays.site_domains.push(pair(&site.domains.join(" ")));
-            arrays.site_tls.push(pair(tls));
-            arrays.site_tls_cert.push(pair(cert));
-            arrays.site_tls_key.push(pair(key));
-            arrays.site_database.push(pair(match site.database {
+            arrays.sites.push(name);
+            arrays.site_domains.insert(name, &site.domains.join(" "));
+            arrays.site_tls.insert(name, tls);
+            arrays.site_tls_cert.insert(name, cert);
+            arrays.site_tls_key.insert(name, key);
+            let database = match site.database {
                 Database::Postgres => "postgres",
                 Database::None => "none",
-            }));
-            arrays
-                .site_static
-                .push(pair(site.static_dir.as_deref().unwrap_or("")));
-            arrays.site_secrets.push(pair(&site.secrets.join(" ")));
-            arrays
-                .site_generated
-                .push(pair(&site.generated_secrets.join(" ")));
+            };
+            arrays.site_database.insert(name, database);
+            let static_dir = site.static_dir.as_deref().unwrap_or("");
+            arrays.site_static.insert(name, static_dir);
+            arrays.site_secrets.insert(name, &site.secrets.join(" "));
+            let generated = site.generated_secrets.join(" ");
+            arrays.site_generated.insert(name, &generated);
             for svc in &site.services {
                 let unit = unit_name(name, &svc.name);
-                let pair = |value: &str| [unit.clone(), value.to_owned()];
                 let health = match (svc.enabled, &svc.health) {
                     (true, Some(path)) => path.as_str(),
                     _ => "",
                 };
-                arrays.unit_site.push(pair(name));
+                arrays.units.push(&unit);
+                arrays.unit_site.insert(&unit, name);
                 arrays
                     .unit_enabled
-                    .push(pair(if svc.enabled { "1" } else { "0" }));
-                arrays.unit_port.push(pair(&svc.port.to_string()));
-                arrays.unit_health.push(pair(health));
-                arrays.units.push(unit);
+                    .insert(&unit, if svc.enabled { "1" } else { "0" });
+                arrays.unit_port.insert(&unit, &svc.port.to_string());
+                arrays.unit_health.insert(&unit, health);
             }
         }
         arrays
@@ -132,20 +152,12 @@ fn host_file(path: &str, bundle_mode: u32, model: &Model) -> String {
 
 /// Adds `setup.sh`, `lib/blueprint.sh` and `plan.sh`.
 pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
-    let files: Vec<String> = bundle
-        .files
-        .iter()
-        .filter(|(p, _)| p.starts_with("files/"))
-        .map(|(p, f)| host_file(p, f.mode(), model))
-        .collect();
     let view = minijinja::context! {
         host => model.host,
         os_id => model.host.os.os_release_id(),
         os_version => model.host.os.os_release_version(),
         pg_major => model.host.os.postgres_major(),
-        packages => packages(model),
-        files => files,
-        plan => PlanArrays::new(model),
+        plan => PlanArrays::new(model, bundle),
     };
     bundle.add("plan.sh", renderer.render(Template::PlanSh, &view), 0o644);
     bundle.add(
