@@ -78,7 +78,10 @@ build_image() {
   mkdir -p "$root/etc/initramfs-tools"
   printf '%s\n' virtio_pci virtio_blk virtio_net ext4 >>"$root/etc/initramfs-tools/modules"
 
-  # Install the kernel inside the copy. Its .debs go to a private archive dir so the image's apt
+  # Install the kernel inside the copy, and python3: Debian 12 cloud images have it (cloud-init)
+  # and Ubuntu 24.04 ships it, while the debootstrap minbase does not; ufw is written in Python,
+  # and installing plus byte-compiling Python under software emulation cost minutes of every run.
+  # The .debs go to a private archive dir so the image's apt
   # cache (the bundle's packages) is left exactly as image.sh made it; the image's own apt lists
   # are tried first (same versions as the rest of the image), fresh private lists if the mirror
   # no longer has that kernel.
@@ -91,7 +94,7 @@ build_image() {
   mount --make-rslave "$root/dev"
   local rc=0
   chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 sh -ec '
-    inst() { apt-get -o Dir::Cache::archives=/var/tmp/kdebs "$@" install -y --no-install-recommends linux-image-amd64 initramfs-tools; }
+    inst() { apt-get -o Dir::Cache::archives=/var/tmp/kdebs "$@" install -y --no-install-recommends linux-image-amd64 initramfs-tools python3; }
     inst || { apt-get -o Dir::State::Lists=/var/tmp/klists update && inst -o Dir::State::Lists=/var/tmp/klists; }
   ' >&2 || rc=$?
   umount -R "$root/dev" || umount -l "$root/dev"
