@@ -496,6 +496,35 @@ fn check_stray_grant_is_revoked(
     Ok(())
 }
 
+/// Re-running a's SQL without a password (setup.sh does that when the site's DATABASE_URL was
+/// replaced by hand) leaves the role's password alone: a can still log in with it.
+fn check_no_password_keeps_the_role_password(
+    built: &Built,
+    cluster: &Cluster,
+    a: &SiteDb,
+) -> Result<(), String> {
+    let file = built.dir.join(format!("sql/{}.sql", a.site));
+    let rerun = cluster.apply(&file, "");
+    if !rerun.success {
+        return Err(format!(
+            "psql rejected sql/{}.sql without a password: {}",
+            a.site,
+            rerun.output()
+        ));
+    }
+    let login = cluster.tcp(&a.role, &a.password, &a.db, "SELECT 1");
+    if !login.success {
+        return Err(format!(
+            "bundle {}: re-running sql/{}.sql with BLUEPRINT_DB_PASSWORD empty changed role {}'s password: {}",
+            built.name,
+            a.site,
+            a.role,
+            login.output()
+        ));
+    }
+    Ok(())
+}
+
 #[test]
 fn site_databases_are_isolated() {
     let Some(bin) = pg_bin() else { return };
@@ -527,6 +556,11 @@ fn site_databases_are_isolated() {
                     let mut failures = check_isolation(built, &cluster, &sites);
                     if let Err(e) =
                         check_stray_grant_is_revoked(built, &cluster, &sites[0], &sites[1])
+                    {
+                        failures.push(e);
+                    }
+                    if let Err(e) =
+                        check_no_password_keeps_the_role_password(built, &cluster, &sites[0])
                     {
                         failures.push(e);
                     }

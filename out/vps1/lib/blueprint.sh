@@ -486,7 +486,7 @@ bp_database() {
         # The password reaches psql through the environment (\getenv), never argv. runuser
         # without -l keeps the environment.
         (
-            export BLUEPRINT_DB_PASSWORD=$pw
+            if [[ -n $pw ]]; then export BLUEPRINT_DB_PASSWORD=$pw; else unset BLUEPRINT_DB_PASSWORD; fi
             bp_psql "$BP_BUNDLE/sql/$site.sql"
         )
         bp_info "$site: role and database in place"

@@ -12,9 +12,11 @@ CREATE ROLE "chienstreats" LOGIN;
 \endif
 ALTER ROLE "chienstreats" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 20;
 
+-- Unset or empty: the role keeps its password (PostgreSQL would take '' as "no password").
 \getenv db_password BLUEPRINT_DB_PASSWORD
 \if :{?db_password}
-SELECT format('ALTER ROLE %I PASSWORD %L', 'chienstreats', :'db_password') \gexec
+SELECT format('ALTER ROLE %I PASSWORD %L', 'chienstreats', :'db_password')
+WHERE :'db_password' <> '' \gexec
 \endif
 
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', 'chienstreats', 'chienstreats', 'UTF8')
