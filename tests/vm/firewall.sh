@@ -4,7 +4,7 @@
 # must manage ufw for real, the rules must be in the kernel, and a port outside ssh/80/443 must be
 # unreachable from outside while nginx still answers.
 #
-#   sudo tests/vm/firewall.sh          (from anywhere; about 5.5 min under TCG with a cached image)
+#   sudo tests/vm/firewall.sh          (from anywhere; 6–7 min under TCG with a cached image)
 #
 # Prints PASS/FAIL per check, the timings, and `vm: N passed, M failed` last; exits 1 on failure.
 # VM_KEEP=1 leaves the VM running (stop it with tests/vm/vm.sh stop DIR).
