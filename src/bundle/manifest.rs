@@ -47,7 +47,7 @@ mod tests {
         b.add("z.txt", "z".into(), 0o644);
         b.add("a/b.txt", "b".into(), 0o644);
         b.seal();
-        let sums = &b.files[FILE_NAME].contents();
+        let sums = b.files[FILE_NAME].contents();
         let paths: Vec<_> = sums
             .lines()
             .map(|l| l.split_once("  ").unwrap().1)

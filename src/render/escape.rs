@@ -44,12 +44,19 @@ pub fn sh(value: &str) -> String {
 /// as the finished text, so a template prints it as it is: `BP_X=({{ words }})`. Large arrays
 /// (one entry per site, unit or file) are built here rather than by a template loop, which
 /// costs a filter call per element.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(transparent)]
 pub struct ShWords {
     text: String,
     #[serde(skip)]
     separator: &'static str,
+}
+
+/// Words joined by single spaces.
+impl Default for ShWords {
+    fn default() -> Self {
+        Self::separated_by(" ")
+    }
 }
 
 impl ShWords {
@@ -72,7 +79,7 @@ impl ShWords {
 
 impl<'a> FromIterator<&'a str> for ShWords {
     fn from_iter<I: IntoIterator<Item = &'a str>>(words: I) -> Self {
-        let mut out = Self::separated_by(" ");
+        let mut out = Self::default();
         for word in words {
             out.push(word);
         }
@@ -206,16 +213,11 @@ mod tests {
         "~root",
     ];
 
-    /// bash must read back exactly the original string: a real round trip through bash.
-    #[test]
-    fn sh_round_trips_through_bash() {
-        let script: String = HOSTILE
-            .iter()
-            .map(|v| format!("printf '%s\\0' {}\n", sh(v)))
-            .collect();
+    /// Runs `script` in real bash, which must succeed; its output split at NUL bytes.
+    fn bash_nul_fields(script: &str) -> Vec<String> {
         let out = Command::new("bash")
             .arg("-c")
-            .arg(&script)
+            .arg(script)
             .output()
             .expect("bash runs");
         assert!(
@@ -223,11 +225,21 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let got: Vec<&str> = std::str::from_utf8(&out.stdout)
+        String::from_utf8(out.stdout)
             .unwrap()
             .split_terminator('\0')
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// bash must read back exactly the original string: a real round trip through bash.
+    #[test]
+    fn sh_round_trips_through_bash() {
+        let script: String = HOSTILE
+            .iter()
+            .map(|v| format!("printf '%s\\0' {}\n", sh(v)))
             .collect();
-        assert_eq!(got, HOSTILE);
+        assert_eq!(bash_nul_fields(&script), HOSTILE);
     }
 
     /// Arrays built by `ShWords` and `ShAssoc` read back exactly, keys included.
@@ -247,22 +259,9 @@ mod tests {
             "w=({})\nl=(\n  {}\n)\n[[ \"${{w[*]}}\" == \"${{l[*]}}\" ]] || exit 3\nprintf '%s\\0' \"${{w[@]}}\"\ndeclare -A m=({})\nfor k in \"${{!m[@]}}\"; do printf '%s=%s\\0' \"$k\" \"${{m[$k]}}\"; done\n",
             words.text, lines.text, assoc.0
         );
-        let out = Command::new("bash")
-            .arg("-c")
-            .arg(&script)
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let got: Vec<&str> = std::str::from_utf8(&out.stdout)
-            .unwrap()
-            .split_terminator('\0')
-            .collect();
+        let got = bash_nul_fields(&script);
         assert_eq!(&got[..HOSTILE.len()], HOSTILE);
-        let mut pairs: Vec<&str> = got[HOSTILE.len()..].to_vec();
+        let mut pairs: Vec<&str> = got[HOSTILE.len()..].iter().map(String::as_str).collect();
         pairs.sort_unstable();
         let mut want: Vec<String> = HOSTILE
             .iter()

@@ -1,6 +1,6 @@
-//! nginx artifacts: the whole `nginx.conf`, the shared snippets ([`render_host`]), and one file per
-//! site ([`render_site`]) in
-//! `sites-available/` (upstreams, rate-limit zones, the ACME location, routes, per-site logs).
+//! nginx artifacts: the whole `nginx.conf` and the shared snippets ([`render_host`]), and one file
+//! per site in `sites-available/` ([`render_site`]: upstreams, rate-limit zones, the ACME
+//! location, routes, per-site logs).
 
 use std::collections::BTreeMap;
 

@@ -457,6 +457,26 @@ fn check_isolation(built: &Built, cluster: &Cluster, sites: &[SiteDb]) -> Vec<St
     failures
 }
 
+/// Applies `site`'s SQL again with `password`; `when` says how, in the error.
+fn reapply(
+    built: &Built,
+    cluster: &Cluster,
+    site: &SiteDb,
+    password: &str,
+    when: &str,
+) -> Result<(), String> {
+    let file = built.dir.join(format!("sql/{}.sql", site.site));
+    let rerun = cluster.apply(&file, password);
+    if !rerun.success {
+        return Err(format!(
+            "psql rejected sql/{}.sql {when}: {}",
+            site.site,
+            rerun.output()
+        ));
+    }
+    Ok(())
+}
+
 /// A stray `GRANT CONNECT ON DATABASE a TO b` works, then re-running a's SQL revokes it.
 fn check_stray_grant_is_revoked(
     built: &Built,
@@ -475,15 +495,7 @@ fn check_stray_grant_is_revoked(
             before.output()
         ));
     }
-    let file = built.dir.join(format!("sql/{}.sql", a.site));
-    let rerun = cluster.apply(&file, &a.password);
-    if !rerun.success {
-        return Err(format!(
-            "psql rejected sql/{}.sql on re-run: {}",
-            a.site,
-            rerun.output()
-        ));
-    }
+    reapply(built, cluster, a, &a.password, "on re-run")?;
     let after = cluster.tcp(&b.role, &b.password, &a.db, "SELECT 1");
     if after.success || !after.stderr.contains("permission denied for database") {
         return Err(format!(
@@ -503,15 +515,7 @@ fn check_no_password_keeps_the_role_password(
     cluster: &Cluster,
     a: &SiteDb,
 ) -> Result<(), String> {
-    let file = built.dir.join(format!("sql/{}.sql", a.site));
-    let rerun = cluster.apply(&file, "");
-    if !rerun.success {
-        return Err(format!(
-            "psql rejected sql/{}.sql without a password: {}",
-            a.site,
-            rerun.output()
-        ));
-    }
+    reapply(built, cluster, a, "", "without a password")?;
     let login = cluster.tcp(&a.role, &a.password, &a.db, "SELECT 1");
     if !login.success {
         return Err(format!(
