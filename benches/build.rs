@@ -10,7 +10,9 @@
 //! - `render/10000`: render only, of a model of 10,000 sites made by repeating the 1,000-site
 //!   host with new names (see [`scaled`]): a real host cannot have that many, every site needs
 //!   its own block of ten loopback ports, so `resolve` rejects it; the render stage does not care.
-//! - `example/end_to_end`: the shipped `sites.toml`, compile + write, as the CLI does.
+//! - `example/end_to_end`: the shipped `sites.toml`, compile + write to a fresh directory.
+//! - `example/up_to_date`: the same into an `out/` that already holds the bundle (a re-build):
+//!   compared with the tree on disk, nothing written.
 //!
 //! The same binary also generates the synthetic hosts for `benches/report.sh`:
 //! `cargo bench --bench build -- --generate <SITES> <DIR>` writes `<DIR>/sites.toml`.
@@ -155,7 +157,7 @@ fn bench_pipeline(c: &mut Criterion) {
 
         // The finished tree, then `cp -r` of it: the floor any writer of these files has.
         let tree_root = scratch.path().join("tree");
-        let tree = blueprint::bundle::write::write(&bundle, &tree_root).expect("writes");
+        let (tree, _) = blueprint::bundle::write::write(&bundle, &tree_root).expect("writes");
         let mut group = c.benchmark_group("cp_r");
         group.throughput(Throughput::Elements(n as u64));
         // Each sample creates n * 5 files on disk: keep the count of samples at the minimum.
@@ -209,6 +211,17 @@ fn bench_example(c: &mut Criterion) {
             },
             BatchSize::PerIteration,
         );
+    });
+    // The usual re-build: out/ already holds this bundle, so it is compared, not rewritten.
+    let current = scratch.path().join("current");
+    let bundle = blueprint::compile(&config).expect("the shipped example compiles");
+    blueprint::bundle::write::write(&bundle, &current).expect("writes");
+    c.bench_function("example/up_to_date", |b| {
+        b.iter(|| {
+            let bundle = blueprint::compile(&config).expect("the shipped example compiles");
+            let (_, outcome) = blueprint::bundle::write::write(&bundle, &current).expect("writes");
+            assert_eq!(outcome, blueprint::bundle::write::Outcome::AlreadyCurrent);
+        });
     });
     let renderer = Renderer::new();
     let src = SourceFile::new(&config, std::fs::read_to_string(&config).expect("readable"));

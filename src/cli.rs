@@ -87,8 +87,16 @@ pub fn run(cli: &Cli) -> ExitStatus {
             Err(report) => fail(&report),
             Ok(bundle) if *check => check_bundle(&bundle, out),
             Ok(bundle) => match bundle::write::write(&bundle, out) {
-                Ok(path) => {
+                Ok((path, bundle::write::Outcome::Written)) => {
                     eprintln!("wrote {} ({} files)", path.display(), bundle.files.len());
+                    ExitStatus::Success
+                }
+                Ok((path, bundle::write::Outcome::AlreadyCurrent)) => {
+                    eprintln!(
+                        "ok: {} is up to date ({} files, nothing written)",
+                        path.display(),
+                        bundle.files.len()
+                    );
                     ExitStatus::Success
                 }
                 Err(err) => {

@@ -58,8 +58,18 @@ fn build_then_check_then_stale() {
     };
     // Nothing on disk yet: stale.
     assert_eq!(code(&run(true)), 1);
-    assert_eq!(code(&run(false)), 0);
+    let first = run(false);
+    assert_eq!(code(&first), 0);
+    assert!(String::from_utf8_lossy(&first.stderr).starts_with("wrote "));
     assert_eq!(code(&run(true)), 0);
+    // Building again changes no byte on disk, so nothing is written.
+    let again = run(false);
+    assert_eq!(code(&again), 0);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("is up to date (23 files, nothing written)"),
+        "{stderr}"
+    );
     // A hand edit makes it stale, and the diff names the file.
     let conf = out.join("vps1/files/etc/nginx/nginx.conf");
     let text = std::fs::read_to_string(&conf).unwrap();

@@ -63,7 +63,7 @@ pub(super) fn bundles() -> Vec<Built> {
             let bundle = blueprint::compile(&config)
                 .unwrap_or_else(|report| panic!("{} does not compile:\n{report}", input.display()));
             let tmp = tempdir();
-            let dir = blueprint::bundle::write::write(&bundle, tmp.path())
+            let (dir, _) = blueprint::bundle::write::write(&bundle, tmp.path())
                 .unwrap_or_else(|e| panic!("writing the bundle of {}: {e}", input.display()));
             let name = if input == Path::new("sites.toml") {
                 "example".to_owned()
