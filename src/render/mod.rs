@@ -101,25 +101,24 @@ pub fn render(model: &Model) -> Bundle {
 
 /// Like [`render`], reusing an existing environment (benchmarks render many hosts).
 pub fn render_with(renderer: &Renderer, model: &Model) -> Bundle {
-    let mut bundle = Bundle::new(&model.host.name);
     // A site's own files depend on that site alone, and they are most of the work on a large
     // host: rendered in parallel, merged in site order (the bundle is sorted by path anyway).
-    let parts = crate::parallel::map(&model.sites, MIN_SITES_PER_THREAD, |site| {
-        site_files(renderer, model, site)
-    });
-    for part in parts {
+    // The host-wide files and PLAN.md need only the model, so they render alongside instead of
+    // after them.
+    let (site_parts, host_part) = crate::parallel::join(
+        || {
+            crate::parallel::map(&model.sites, MIN_SITES_PER_THREAD, |site| {
+                site_files(renderer, model, site)
+            })
+        },
+        || host_files(renderer, model),
+    );
+    let mut bundle = host_part;
+    for part in site_parts {
         bundle.merge(part);
     }
-    nginx::render_host(renderer, model, &mut bundle);
-    host::render_host(renderer, model, &mut bundle);
-    sql::render_host(renderer, model, &mut bundle);
-    // setup.rs describes every file above to setup.sh, so it runs after them; PLAN.md needs only
-    // the model and renders alongside.
-    let (plan_md, ()) = crate::parallel::join(
-        || plan::render(renderer, model),
-        || setup::render(renderer, model, &mut bundle),
-    );
-    bundle.merge(plan_md);
+    // setup.sh describes every file above to the host, so it comes last.
+    setup::render(renderer, model, &mut bundle);
     bundle.seal();
     bundle
 }
@@ -134,6 +133,17 @@ fn site_files(renderer: &Renderer, model: &Model, site: &Site) -> Bundle {
     systemd::render_site(renderer, site, &mut part);
     host::render_site(renderer, site, &mut part);
     sql::render_site(renderer, site, &mut part);
+    part
+}
+
+/// The files that exist once per host: nginx.conf and its snippets, the host hardening, the
+/// host-wide SQL, and PLAN.md.
+fn host_files(renderer: &Renderer, model: &Model) -> Bundle {
+    let mut part = Bundle::new(&model.host.name);
+    nginx::render_host(renderer, model, &mut part);
+    host::render_host(renderer, model, &mut part);
+    sql::render_host(renderer, model, &mut part);
+    plan::render(renderer, model, &mut part);
     part
 }
 

@@ -31,8 +31,8 @@ struct ServiceRow<'a> {
     relaxations: &'a str,
 }
 
-/// Renders `PLAN.md` into a bundle part of its own (it runs next to `setup.sh`'s rendering).
-pub(super) fn render(renderer: &Renderer, model: &Model) -> Bundle {
+/// Adds `PLAN.md`.
+pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     let sites: Vec<SiteRow> = model
         .sites
         .iter()
@@ -105,7 +105,5 @@ pub(super) fn render(renderer: &Renderer, model: &Model) -> Bundle {
         harden_ssh => model.host.harden_ssh,
     };
     let view = minijinja::context! { host, sites, services };
-    let mut part = Bundle::new(&model.host.name);
-    part.add("PLAN.md", renderer.render(Template::PlanMd, &view), 0o644);
-    part
+    bundle.add("PLAN.md", renderer.render(Template::PlanMd, &view), 0o644);
 }
