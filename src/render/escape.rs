@@ -26,17 +26,51 @@ fn reject_control(target: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Appends `value` between two `quote` characters, each character `c` written as `escaped(c)`
+/// when that is `Some`. One pass and at most one allocation: on a large host these run tens of
+/// thousands of times, and chained `str::replace` calls cost one allocation each.
+fn quote_into(
+    out: &mut String,
+    value: &str,
+    quote: char,
+    escaped: impl Fn(char) -> Option<&'static str>,
+) {
+    out.reserve(value.len() + 2);
+    out.push(quote);
+    for c in value.chars() {
+        match escaped(c) {
+            Some(text) => out.push_str(text),
+            None => out.push(c),
+        }
+    }
+    out.push(quote);
+}
+
+/// [`quote_into`] a new string.
+fn quoted(value: &str, quote: char, escaped: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::new();
+    quote_into(&mut out, value, quote, escaped);
+    out
+}
+
 /// bash: single-quotes the value unless it consists only of characters that are never special.
 /// Inside single quotes nothing is special; a `'` is written as `'\''`.
 pub fn sh(value: &str) -> String {
+    let mut out = String::new();
+    push_sh(&mut out, value);
+    out
+}
+
+/// [`sh`], appended to `out`.
+fn push_sh(out: &mut String, value: &str) {
     let plain = |c: char| {
         c.is_ascii_alphanumeric()
             || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '%' | '+' | ',' | '=')
     };
     if !value.is_empty() && value.chars().all(plain) && !value.starts_with('-') {
-        value.to_owned()
+        out.push_str(value);
     } else {
-        format!("'{}'", value.replace('\'', r"'\''"))
+        quote_into(out, value, '\'', |c| (c == '\'').then_some(r"'\''"));
     }
 }
 
@@ -73,7 +107,7 @@ impl ShWords {
         if !self.text.is_empty() {
             self.text.push_str(self.separator);
         }
-        self.text.push_str(&sh(word));
+        push_sh(&mut self.text, word);
     }
 }
 
@@ -101,9 +135,9 @@ impl ShAssoc {
             self.0.push(' ');
         }
         self.0.push('[');
-        self.0.push_str(&sh(key));
+        push_sh(&mut self.0, key);
         self.0.push_str("]=");
-        self.0.push_str(&sh(value));
+        push_sh(&mut self.0, value);
     }
 }
 
@@ -118,52 +152,65 @@ pub fn nginx(value: &str) -> Result<String, Error> {
             "`$` would be expanded as a variable",
         ));
     }
-    Ok(format!(
-        "\"{}\"",
-        value.replace('\\', r"\\").replace('"', "\\\"")
-    ))
+    Ok(quoted(value, '"', |c| match c {
+        '\\' => Some(r"\\"),
+        '"' => Some(r#"\""#),
+        _ => None,
+    }))
 }
 
 /// systemd command-line argument (`ExecStart=`): double-quoted with C escapes; `%` doubled
 /// (specifiers) and `$` doubled (environment expansion). Plain words stay unquoted for readability.
 pub fn systemd_arg(value: &str) -> Result<String, Error> {
+    let mut out = String::new();
+    push_systemd_arg(&mut out, value)?;
+    Ok(out)
+}
+
+/// [`systemd_arg`], appended to `out`.
+fn push_systemd_arg(out: &mut String, value: &str) -> Result<(), Error> {
     reject_control("systemd", value)?;
     let plain = |c: char| {
         c.is_ascii_alphanumeric()
             || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '+' | ',' | '=')
     };
     if !value.is_empty() && value.chars().all(plain) {
-        return Ok(value.to_owned());
+        out.push_str(value);
+    } else {
+        quote_into(out, value, '"', |c| match c {
+            '\\' => Some(r"\\"),
+            '"' => Some(r#"\""#),
+            '%' => Some("%%"),
+            '$' => Some("$$"),
+            _ => None,
+        });
     }
-    let escaped = value
-        .replace('\\', r"\\")
-        .replace('"', "\\\"")
-        .replace('%', "%%")
-        .replace('$', "$$");
-    Ok(format!("\"{escaped}\""))
+    Ok(())
 }
 
 /// systemd command line (`ExecStart=`): every argument quoted with [`systemd_arg`], joined by
 /// spaces.
 pub fn systemd_argv(argv: &[String]) -> Result<String, Error> {
-    let quoted = argv
-        .iter()
-        .map(|arg| systemd_arg(arg))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(quoted.join(" "))
+    let mut out = String::new();
+    for (i, arg) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        push_systemd_arg(&mut out, arg)?;
+    }
+    Ok(out)
 }
 
 /// systemd `Environment="KEY=value"` assignment: double-quoted, `\` and `"` escaped, `%` doubled.
 /// (`$` is not expanded in `Environment=`.)
 pub fn systemd_env(value: &str) -> Result<String, Error> {
     reject_control("systemd", value)?;
-    Ok(format!(
-        "\"{}\"",
-        value
-            .replace('\\', r"\\")
-            .replace('"', "\\\"")
-            .replace('%', "%%")
-    ))
+    Ok(quoted(value, '"', |c| match c {
+        '\\' => Some(r"\\"),
+        '"' => Some(r#"\""#),
+        '%' => Some("%%"),
+        _ => None,
+    }))
 }
 
 /// SQL identifier: double-quoted, `"` doubled.
@@ -171,7 +218,7 @@ pub fn sql_ident(value: &str) -> Result<String, Error> {
     if value.contains('\0') {
         return Err(refuse("SQL", value, "NUL cannot be represented"));
     }
-    Ok(format!("\"{}\"", value.replace('"', "\"\"")))
+    Ok(quoted(value, '"', |c| (c == '"').then_some(r#""""#)))
 }
 
 /// SQL string literal (standard_conforming_strings, the default since PostgreSQL 9.1):
@@ -180,7 +227,7 @@ pub fn sql_literal(value: &str) -> Result<String, Error> {
     if value.contains('\0') {
         return Err(refuse("SQL", value, "NUL cannot be represented"));
     }
-    Ok(format!("'{}'", value.replace('\'', "''")))
+    Ok(quoted(value, '\'', |c| (c == '\'').then_some("''")))
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! `plan.sh` (the desired state as bash data). The logic is fixed; only `plan.sh` varies with the
 //! input, and every value in it is quoted with the `sh` filter.
 
+use std::ops::Bound::{Excluded, Included};
+
 use serde::Serialize;
 
 use super::escape::{ShAssoc, ShWords};
@@ -37,8 +39,18 @@ struct PlanArrays {
 impl PlanArrays {
     fn new(model: &Model, bundle: &Bundle) -> Self {
         let mut files = ShWords::separated_by("\n  ");
-        for (path, file) in bundle.files.iter().filter(|(p, _)| p.starts_with("files/")) {
-            files.push(&host_file(path, file.mode(), model));
+        let home = format!("/home/{}/", model.host.deploy_user);
+        // Paths are sorted, so `files/…` is one contiguous range ('0' follows '/' in ASCII).
+        for (path, file) in bundle
+            .files
+            .range::<str, _>((Included("files/"), Excluded("files0")))
+        {
+            files.push(&host_file(
+                path,
+                file.mode(),
+                &model.host.deploy_user,
+                &home,
+            ));
         }
         let mut arrays = Self {
             packages: packages(model).into_iter().collect(),
@@ -122,13 +134,13 @@ fn packages(model: &Model) -> Vec<&'static str> {
 }
 
 /// How setup.sh installs a file under `files/`: `"<path on the host> <mode> <owner> <group>"`.
-fn host_file(path: &str, bundle_mode: u32, model: &Model) -> String {
+/// `home` is the deploy user's home directory with a trailing `/`.
+fn host_file(path: &str, bundle_mode: u32, deploy: &str, home: &str) -> String {
     let target = path.trim_start_matches("files");
-    let deploy = &model.host.deploy_user;
     let (mode, owner) = if target.starts_with("/etc/sudoers.d/") {
         ("0440", "root")
-    } else if target.starts_with(&format!("/home/{deploy}/")) {
-        ("0600", deploy.as_str())
+    } else if target.starts_with(home) {
+        ("0600", deploy)
     } else if bundle_mode & 0o111 != 0 {
         ("0755", "root")
     } else {

@@ -1,7 +1,5 @@
 //! systemd artifacts: one hardened `<site>-<service>.service` per service.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::templates::Template;
@@ -23,7 +21,8 @@ struct ServiceView<'a> {
 struct UnitView<'a> {
     site: &'a str,
     database: bool,
-    env: &'a BTreeMap<String, String>,
+    /// `KEY=value` for each of the site's env vars, sorted by key; quoted by the template.
+    env: &'a [String],
     service: ServiceView<'a>,
 }
 
@@ -34,11 +33,13 @@ pub(super) fn unit_name(site: &str, service: &str) -> String {
 
 /// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
+    // The same for every unit of the site: built once.
+    let env: Vec<String> = site.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     for svc in &site.services {
         let view = UnitView {
             site: &site.name,
             database: site.database == Database::Postgres,
-            env: &site.env,
+            env: &env,
             service: ServiceView {
                 name: &svc.name,
                 port: svc.port,
