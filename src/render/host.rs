@@ -17,7 +17,7 @@ const RELEASES_KEPT: u32 = 5;
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
     let text = renderer.render(Template::Logrotate, &context! { site => site.name });
     bundle.add(
-        format!("files/etc/logrotate.d/blueprint-{}", site.name),
+        ["files/etc/logrotate.d/blueprint-", &site.name].concat(),
         text,
         0o644,
     );

@@ -126,7 +126,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         static_root: site
             .static_dir
             .as_ref()
-            .map(|dir| format!("/srv/sites/{}/current/{dir}", site.name)),
+            .map(|dir| ["/srv/sites/", &site.name, "/current/", dir].concat()),
     };
     let proxied: Vec<RouteView> = site
         .services
@@ -134,7 +134,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         .filter_map(|svc| {
             Some(RouteView {
                 name: &svc.name,
-                zone: format!("{}_{}", site.name, svc.name),
+                zone: [&site.name, "_", &svc.name].concat(),
                 port: svc.port,
                 route: svc.route.as_deref()?,
                 enabled: svc.enabled,
@@ -143,7 +143,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         })
         .collect();
     bundle.add(
-        format!("files/etc/nginx/sites-available/{}.conf", site.name),
+        ["files/etc/nginx/sites-available/", &site.name, ".conf"].concat(),
         renderer.render(
             Template::NginxSite,
             &minijinja::context! { site => view, proxied => proxied },

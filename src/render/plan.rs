@@ -44,16 +44,20 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             secret_lines.extend(
                 site.generated_secrets
                     .iter()
-                    .map(|s| format!("`{s}` (generated)")),
+                    .map(|s| ["`", s, "` (generated)"].concat()),
             );
             secret_lines.extend(
                 site.secrets
                     .iter()
-                    .map(|s| format!("`{s}` (**fill in on the host**)")),
+                    .map(|s| ["`", s, "` (**fill in on the host**)"].concat()),
             );
             SiteRow {
                 name: &site.name,
-                domains: site.domains.iter().map(|d| format!("`{d}`")).collect(),
+                domains: site
+                    .domains
+                    .iter()
+                    .map(|d| ["`", d, "`"].concat())
+                    .collect(),
                 tls: match &site.tls {
                     Tls::Acme => "Let's Encrypt".to_owned(),
                     Tls::None => "**none (HTTP only)**".to_owned(),
@@ -64,7 +68,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 } else {
                     "—"
                 },
-                static_dir: site.static_dir.as_ref().map(|d| format!("`current/{d}`")),
+                static_dir: site
+                    .static_dir
+                    .as_ref()
+                    .map(|d| ["`current/", d, "`"].concat()),
                 secret_lines: secret_lines.join(", "),
             }
         })
@@ -76,7 +83,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             site.services.iter().map(|svc| ServiceRow {
                 unit: unit_name(&site.name, &svc.name),
                 port: svc.port,
-                route: svc.route.as_ref().map(|r| format!("`{r}`")),
+                route: svc.route.as_ref().map(|r| ["`", r, "`"].concat()),
                 rate: svc
                     .rate_limit
                     .map(|r| format!("{} burst {}", r.rate(), r.burst)),

@@ -146,7 +146,7 @@ fn host_file(path: &str, bundle_mode: u32, deploy: &str, home: &str) -> String {
     } else {
         ("0644", "root")
     };
-    format!("{target} {mode} {owner} {owner}")
+    [target, " ", mode, " ", owner, " ", owner].concat()
 }
 
 /// Adds `setup.sh`, `lib/blueprint.sh` and `plan.sh`.

@@ -30,7 +30,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
     }
     let view = context! { site => site.name, connection_limit => CONNECTION_LIMIT };
     bundle.add(
-        format!("sql/{}.sql", site.name),
+        ["sql/", &site.name, ".sql"].concat(),
         renderer.render(Template::SqlSite, &view),
         0o644,
     );

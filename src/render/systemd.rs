@@ -28,13 +28,13 @@ struct UnitView<'a> {
 
 /// The unit name of a service, without `.service`.
 pub(super) fn unit_name(site: &str, service: &str) -> String {
-    format!("{site}-{service}")
+    [site, "-", service].concat()
 }
 
 /// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
     // The same for every unit of the site: built once.
-    let env: Vec<String> = site.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let env: Vec<String> = site.env.iter().map(|(k, v)| [k, "=", v].concat()).collect();
     for svc in &site.services {
         let view = UnitView {
             site: &site.name,
@@ -49,10 +49,8 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 limits: &svc.limits,
             },
         };
-        let path = format!(
-            "files/etc/systemd/system/{}.service",
-            unit_name(&site.name, &svc.name)
-        );
+        let unit = unit_name(&site.name, &svc.name);
+        let path = ["files/etc/systemd/system/", &unit, ".service"].concat();
         bundle.add(
             path,
             renderer.render(Template::SystemdService, &view),
