@@ -7,6 +7,7 @@
 # the bench's generator, `cargo bench --bench build -- --generate N DIR`):
 # - `check`: load + resolve + render, no output (median wall time, peak RSS);
 # - `build`: the same plus the atomic write into a fresh output root (median wall time, peak RSS);
+# - `re-build`: `build` into an output root that already holds this bundle (nothing is written);
 # - `cp -r` of the finished bundle into a fresh directory, paired with each build (the pair's
 #   order alternates): the physical floor for writing these
 #   files; `build / cp` is the median of the per-pair ratios.
@@ -36,7 +37,7 @@ micros() {
   start=$EPOCHREALTIME
   "$@" >/dev/null 2>&1
   end=$EPOCHREALTIME
-  echo $(( (${end/[.,]/} - ${start/[.,]/}) ))
+  echo $(( ${end/[.,]/} - ${start/[.,]/} ))
 }
 
 # Median of numbers (one per line).
@@ -53,9 +54,10 @@ row() {
   mkdir -p "$dir"
   "$bin" check --config "$config" >/dev/null 2>&1 || { echo "error: $config is invalid" >&2; "$bin" check --config "$config"; exit 2; }
   "$bin" build --config "$config" --out "$dir/ref" >/dev/null 2>&1
-  local checks=() builds=() cps=() ratios=()
+  local checks=() builds=() rebuilds=() cps=() ratios=()
   for ((i = 0; i < runs; i++)); do
     checks+=("$(micros "$bin" check --config "$config")")
+    rebuilds+=("$(micros "$bin" build --config "$config" --out "$dir/ref")")
     # Alternate which of the pair goes first: the deferred cost of earlier runs (deleted trees,
     # dirty pages) is then billed to both alike.
     local b c
@@ -74,22 +76,23 @@ row() {
   local files bytes
   files=$(find "$dir/ref/$host" -type f | wc -l)
   bytes=$(du -sb "$dir/ref/$host" | cut -f1)
-  local check_ms build_ms cp_ms ratio rss_check rss_build
+  local check_ms build_ms rebuild_ms cp_ms ratio rss_check rss_build
   check_ms=$(printf '%s\n' "${checks[@]}" | median | awk '{ printf "%.1f", $1 / 1000 }')
   build_ms=$(printf '%s\n' "${builds[@]}" | median | awk '{ printf "%.1f", $1 / 1000 }')
+  rebuild_ms=$(printf '%s\n' "${rebuilds[@]}" | median | awk '{ printf "%.1f", $1 / 1000 }')
   cp_ms=$(printf '%s\n' "${cps[@]}" | median | awk '{ printf "%.1f", $1 / 1000 }')
   ratio=$(printf '%s\n' "${ratios[@]}" | median | awk '{ printf "%.2f", $1 }')
   rss_check=$(peak_mb "$bin" check --config "$config")
   rss_build=$(peak_mb "$bin" build --config "$config" --out "$dir/rss")
-  printf '| %s | %s | %s | %s | %s | %s | %s× | %s | %s |\n' \
-    "$label" "$files" "$bytes" "$check_ms" "$build_ms" "$cp_ms" "$ratio" "$rss_check" "$rss_build"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s× | %s | %s |\n' \
+    "$label" "$files" "$bytes" "$check_ms" "$build_ms" "$rebuild_ms" "$cp_ms" "$ratio" "$rss_check" "$rss_build"
   rm -rf "$dir"
 }
 
 echo "blueprint $("$bin" --version | cut -d' ' -f2), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), median of $runs runs"
 echo
-echo "| host | files | bytes | check (ms) | build (ms) | cp -r (ms) | build / cp -r | peak RSS check (MB) | peak RSS build (MB) |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| host | files | bytes | check (ms) | build (ms) | re-build, unchanged (ms) | cp -r (ms) | build / cp -r | peak RSS check (MB) | peak RSS build (MB) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 row "example" "$root/sites.toml" "vps1"
 for sites in 10 100 1000; do
   cargo bench --quiet --bench build -- --generate "$sites" "$work/gen$sites" >/dev/null 2>&1

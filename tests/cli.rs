@@ -145,3 +145,29 @@ fn an_unwritable_output_keeps_the_previous_bundle() {
     assert!(String::from_utf8_lossy(&result.stderr).contains("cannot write the bundle"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a directory");
 }
+
+#[test]
+fn modes_are_exact_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let config = root().join("sites.toml");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 077 && exec "$0" build --config "$1" --out "$2""#)
+        .arg(env!("CARGO_BIN_EXE_blueprint"))
+        .arg(&config)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mode = |path: &str| {
+        std::fs::metadata(out.join("vps1").join(path))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode("setup.sh"), 0o755);
+    assert_eq!(mode("plan.sh"), 0o644);
+}
