@@ -1,6 +1,7 @@
-//! Parallelism for the render stage ([`crate::render`]), whose work grows with the number of
-//! sites: an ordered parallel map on scoped threads (each site's files) and a two-way join
-//! (`setup.sh`'s data next to `PLAN.md`). std only: two primitives do not justify a crate.
+//! Parallelism on scoped threads, std only: an ordered parallel map for the render stage
+//! ([`crate::render`]), whose work grows with the number of sites, the same map with a chosen
+//! thread count for writing files ([`crate::bundle::write`]), and a two-way join (a host's
+//! site files next to its host-wide files). Three primitives do not justify a crate.
 //!
 //! Results come back in input order, so the output stays byte-for-byte deterministic whatever
 //! the thread count. Small inputs run on the calling thread: spawning costs more than it saves.
@@ -9,7 +10,7 @@ use std::num::NonZeroUsize;
 use std::thread;
 
 /// `items.iter().map(f).collect()`, split into contiguous chunks of at least `min_chunk` items,
-/// one scoped thread per chunk (at most one per available core).
+/// one scoped thread per chunk (at most one per available core): for work bound by the CPU.
 ///
 /// # Panics
 /// Re-raises a panic of `f` on the calling thread (with its original payload).
@@ -20,7 +21,21 @@ where
     F: Fn(&T) -> R + Sync,
 {
     let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let threads = cores.min(items.len() / min_chunk.max(1)).max(1);
+    map_on(items, cores.min(items.len() / min_chunk.max(1)), f)
+}
+
+/// Like [`map`] on exactly `threads` threads (one contiguous chunk each; at least one): for work
+/// that waits on the kernel, such as creating files, where more threads than cores pay off.
+///
+/// # Panics
+/// Re-raises a panic of `f` on the calling thread (with its original payload).
+pub fn map_on<T, R, F>(items: &[T], threads: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let threads = threads.clamp(1, items.len().max(1));
     if threads == 1 {
         return items.iter().map(f).collect();
     }
@@ -64,7 +79,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{join, map};
+    use super::{join, map, map_on};
 
     #[test]
     fn join_returns_both_results() {
@@ -77,6 +92,14 @@ mod tests {
             let items: Vec<usize> = (0..len).collect();
             let doubled = map(&items, 3, |i| i * 2);
             assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn map_on_keeps_order_with_more_threads_than_items() {
+        for threads in [0, 1, 3, 8, 100] {
+            let items: Vec<usize> = (0..7).collect();
+            assert_eq!(map_on(&items, threads, |i| i + 1), [1, 2, 3, 4, 5, 6, 7]);
         }
     }
 
