@@ -202,11 +202,15 @@ bp_check_pending() {
 # --- 2. packages ------------------------------------------------------------------------------
 
 bp_missing_packages() {
-    local p status
+    local p name status
+    local -A installed=()
+    # One dpkg-query for all of them (it names unknown packages on stderr and goes on).
+    while read -r name status; do
+        if [[ $status == installed ]]; then installed[$name]=1; fi
+    done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${BP_PACKAGES[@]}" 2>/dev/null || true)
     BP_MISSING=()
     for p in "${BP_PACKAGES[@]}"; do
-        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-        [[ $status == installed ]] || BP_MISSING+=("$p")
+        [[ -n ${installed[$p]-} ]] || BP_MISSING+=("$p")
     done
 }
 
@@ -466,8 +470,9 @@ bp_database() {
         systemctl is-enabled -q postgresql 2>/dev/null || bp_drift "postgresql is not enabled"
         return 0
     fi
-    # A run killed inside the package's postinst may have left no cluster.
-    if [[ -z $(pg_lsclusters -h 2>/dev/null) ]]; then
+    # A run killed inside the package's postinst may have left no cluster (pg_lsclusters reads
+    # the same directories, at the cost of a perl start).
+    if ! compgen -G "/etc/postgresql/*/*/postgresql.conf" >/dev/null; then
         bp_info "creating PostgreSQL cluster $BP_PG_MAJOR/main"
         pg_createcluster "$BP_PG_MAJOR" main >/dev/null
     fi
@@ -613,17 +618,19 @@ bp_files() {
         case $path in
         /etc/nginx/*) continue ;;
         esac
-        if ! ((BP_CHECK)) && [[ ! -d $(dirname -- "$path") ]]; then
-            install -d -m 0755 "$(dirname -- "$path")"
+        # Every path is absolute and below a directory: ${path%/*} is its dirname, no process.
+        if ! ((BP_CHECK)) && [[ ! -d ${path%/*} ]]; then
+            install -d -m 0755 "${path%/*}"
         fi
-        if ((BP_CHECK)) && [[ ! -d $(dirname -- "$path") ]]; then
+        if ((BP_CHECK)) && [[ ! -d ${path%/*} ]]; then
             bp_drift "$path is missing"
             continue
         fi
         # Changes that need a service action are recorded as pending before the file goes live.
         case $path in
         /etc/systemd/system/*.service)
-            unit=$(basename -- "$path" .service)
+            unit=${path##*/}
+            unit=${unit%.service}
             if ! ((BP_CHECK)) && ! cmp -s -- "$BP_BUNDLE/files$path" "$path"; then
                 bp_pending_set daemon-reload
                 bp_pending_set "restart-$unit"
@@ -700,6 +707,13 @@ bp_nginx() {
         return 0
     fi
 
+    # Nothing to change and nginx running: the live configuration is the one an earlier run
+    # validated, so the scratch copy and `nginx -t` (most of this step) are skipped.
+    if bp_nginx_current && systemctl is-active -q nginx; then
+        bp_nginx_apply
+        return 0
+    fi
+
     # The complete future /etc/nginx, in a scratch copy. Includes in nginx.conf are relative, so
     # `nginx -t -c $stage/nginx.conf` resolves them inside the copy.
     rm -rf -- "$stage"
@@ -729,7 +743,7 @@ bp_nginx() {
         read -r path mode owner group <<<"$entry"
         [[ $path == /etc/nginx/* ]] || continue
         cmp -s -- "$BP_BUNDLE/files$path" "$path" || bp_pending_set nginx-reload
-        install -d -m 0755 "$(dirname -- "$path")"
+        [[ -d ${path%/*} ]] || install -d -m 0755 "${path%/*}"
         bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
     done
     install -d -m 0755 /etc/nginx/sites-enabled
@@ -746,6 +760,25 @@ bp_nginx() {
         fi
     done
     bp_nginx_apply
+}
+
+# True when every nginx file of the plan is in place with its mode and owner, every site is
+# enabled, and no removed site still is.
+bp_nginx_current() {
+    local entry path mode owner group site
+    for entry in "${BP_FILES[@]}"; do
+        read -r path mode owner group <<<"$entry"
+        [[ $path == /etc/nginx/* ]] || continue
+        [[ -f $path && ! -L $path ]] || return 1
+        cmp -s -- "$BP_BUNDLE/files$path" "$path" || return 1
+        [[ $(bp_meta "$path") == "$(bp_mode "$mode") $owner $group" ]] || return 1
+    done
+    for site in "${BP_SITES[@]}"; do
+        [[ $(readlink "/etc/nginx/sites-enabled/$site.conf" 2>/dev/null) == "../sites-available/$site.conf" ]] || return 1
+    done
+    for site in "${BP_REMOVED[@]}"; do
+        [[ ! -e /etc/nginx/sites-enabled/$site.conf && ! -L /etc/nginx/sites-enabled/$site.conf ]] || return 1
+    done
 }
 
 # Reload nginx when something is pending, start it when it is not running.
