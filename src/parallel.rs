@@ -57,16 +57,20 @@ where
     })
 }
 
-/// Runs `a` on a scoped thread and `b` on this one, and returns both results.
+/// Runs `a` on a scoped thread and `b` on this one, and returns both results; when `worth_a_thread`
+/// is false (small inputs), runs both on this thread, `a` first.
 ///
 /// # Panics
 /// Re-raises a panic of `a` on the calling thread (a panic of `b` propagates as usual).
-pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+pub fn join<A, B, RA, RB>(worth_a_thread: bool, a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,
     B: FnOnce() -> RB,
     RA: Send,
 {
+    if !worth_a_thread {
+        return (a(), b());
+    }
     thread::scope(|scope| {
         let handle = scope.spawn(a);
         let rb = b();
@@ -83,7 +87,8 @@ mod tests {
 
     #[test]
     fn join_returns_both_results() {
-        assert_eq!(join(|| 1 + 1, || "b"), (2, "b"));
+        assert_eq!(join(true, || 1 + 1, || "b"), (2, "b"));
+        assert_eq!(join(false, || 1 + 1, || "b"), (2, "b"));
     }
 
     #[test]

@@ -105,18 +105,16 @@ pub fn render_with(renderer: &Renderer, model: &Model) -> Bundle {
     // host: rendered in parallel, merged in site order (the bundle is sorted by path anyway).
     // The host-wide files and PLAN.md need only the model, so they render alongside instead of
     // after them.
-    let sites = || {
-        crate::parallel::map(&model.sites, MIN_SITES_PER_THREAD, |site| {
-            site_files(renderer, model, site)
-        })
-    };
-    let host = || host_files(renderer, model);
     // A small host renders faster than a thread starts.
-    let (site_parts, host_part) = if model.sites.len() >= MIN_SITES_PER_THREAD {
-        crate::parallel::join(sites, host)
-    } else {
-        (sites(), host())
-    };
+    let (site_parts, host_part) = crate::parallel::join(
+        model.sites.len() >= MIN_SITES_PER_THREAD,
+        || {
+            crate::parallel::map(&model.sites, MIN_SITES_PER_THREAD, |site| {
+                site_files(renderer, model, site)
+            })
+        },
+        || host_files(renderer, model),
+    );
     let mut bundle = host_part;
     for part in site_parts {
         bundle.merge(part);

@@ -109,6 +109,9 @@ bp_dir() {
     fi
 }
 
+# True when DEST is a regular file (not a symlink) with the content of SRC.
+bp_same_content() { [[ -f $2 && ! -L $2 ]] && cmp -s -- "$1" "$2"; }
+
 # Install SRC at DEST with MODE OWNER GROUP when content, type or metadata differ. Optional
 # trailing words are a validator command run on the temp file before it goes live.
 # Sets BP_PUT_CHANGED=1 when DEST was (or, in --check, would be) changed.
@@ -118,7 +121,7 @@ bp_put() {
     shift 5
     BP_PUT_CHANGED=0
     want="$(bp_mode "$mode") $owner $group"
-    if [[ -f $dest && ! -L $dest ]] && cmp -s -- "$src" "$dest"; then
+    if bp_same_content "$src" "$dest"; then
         [[ $(bp_meta "$dest") == "$want" ]] && return 0
         BP_PUT_CHANGED=1
         if ((BP_CHECK)); then bp_drift "$dest is $(bp_meta "$dest"), want $want"; return 0; fi
@@ -769,8 +772,7 @@ bp_nginx_current() {
     for entry in "${BP_FILES[@]}"; do
         read -r path mode owner group <<<"$entry"
         [[ $path == /etc/nginx/* ]] || continue
-        [[ -f $path && ! -L $path ]] || return 1
-        cmp -s -- "$BP_BUNDLE/files$path" "$path" || return 1
+        bp_same_content "$BP_BUNDLE/files$path" "$path" || return 1
         [[ $(bp_meta "$path") == "$(bp_mode "$mode") $owner $group" ]] || return 1
     done
     for site in "${BP_SITES[@]}"; do
