@@ -147,6 +147,67 @@ fn an_unwritable_output_keeps_the_previous_bundle() {
 }
 
 #[test]
+fn a_write_failing_half_way_keeps_the_previous_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let config = root().join("sites.toml");
+    let build = |limit: &str| {
+        // `ulimit -f` caps the size of any file the process writes, like a disk that fills up:
+        // the small files are written, then lib/blueprint.sh (about 40 KB) fails with EFBIG.
+        // SIGXFSZ is ignored so the write returns the error instead of killing the process.
+        Command::new("bash")
+            .arg("-c")
+            .arg(r#"ulimit -f "$1" && trap '' XFSZ && exec "$0" build --config "$2" --out "$3""#)
+            .arg(env!("CARGO_BIN_EXE_blueprint"))
+            .arg(limit)
+            .arg(&config)
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(code(&build("unlimited")), 0);
+    // The previous bundle differs from the new one, so the second build must write.
+    let plan = out.join("vps1/PLAN.md");
+    let mut previous = std::fs::read_to_string(&plan).unwrap();
+    previous.push_str("an older plan\n");
+    std::fs::write(&plan, &previous).unwrap();
+    let before = tree(&out);
+
+    let failed = build("8");
+    assert_eq!(code(&failed), 2);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("cannot write the bundle"), "{stderr}");
+    assert!(
+        stderr.contains("File too large"),
+        "the OS error is named: {stderr}"
+    );
+    assert_eq!(
+        tree(&out),
+        before,
+        "out/ is exactly as before, no staging left"
+    );
+}
+
+/// Every regular file under `dir` with its bytes, and every directory (as `None`).
+fn tree(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Option<Vec<u8>>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                found.insert(relative, None);
+                pending.push(path);
+            } else {
+                found.insert(relative, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
 fn modes_are_exact_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
