@@ -9,7 +9,9 @@
 //!    = help: pick a free port or leave `port` out to use the site's slot block
 //! ```
 //!
-//! Messages are lowercase, name things in backticks and always say what to do next.
+//! Messages are lowercase, name things in backticks and always say what to do next. They quote
+//! the input as written, and the input is untrusted: whatever is printed, the message, the help
+//! and the quoted source line, cannot move the cursor, clear the screen or reorder the text.
 
 use std::fmt::{self, Write as _};
 use std::ops::Range;
@@ -85,14 +87,14 @@ impl Report {
     }
 
     fn render_one(&self, out: &mut String, diagnostic: &Diagnostic) -> fmt::Result {
-        writeln!(out, "error: {}", diagnostic.message)?;
+        writeln!(out, "error: {}", shown(&diagnostic.message))?;
         if let (Some(source), Some(span)) = (&self.source, &diagnostic.span) {
             let start = source.position(span.start);
             let line = source.line_text(start.line);
             let gutter = " ".repeat(start.line.to_string().len());
             writeln!(out, "{gutter}--> {}:{start}", source.path().display())?;
             writeln!(out, "{gutter} |")?;
-            writeln!(out, "{} | {}", start.line, line.replace('\t', " "))?;
+            writeln!(out, "{} | {}", start.line, printable_line(line))?;
             // Underline the span, clipped to the first line it touches.
             let end = source.position(span.end.max(span.start + 1));
             let last_column = if end.line == start.line {
@@ -108,13 +110,54 @@ impl Report {
                 "^".repeat(width)
             )?;
             if let Some(help) = &diagnostic.help {
-                writeln!(out, "{gutter} = help: {help}")?;
+                writeln!(out, "{gutter} = help: {}", shown(help))?;
             }
         } else if let Some(help) = &diagnostic.help {
-            writeln!(out, "  = help: {help}")?;
+            writeln!(out, "  = help: {}", shown(help))?;
         }
         Ok(())
     }
+}
+
+/// A message for the terminal. Messages quote values from the input as they are written, so
+/// characters that would garble the terminal ([`garbles_terminal`]) are shown as escapes such as
+/// `\n`, `\u{1b}` or `\u{202e}`. Quotes and backslashes stay as they are, so a quoted value
+/// reads like the TOML line under the message.
+fn shown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if garbles_terminal(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A source line for the quote under a message: one visible character for each character, so
+/// the caret line stays aligned; a tab becomes a space and anything that would garble the
+/// terminal becomes `\u{fffd}`.
+fn printable_line(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if garbles_terminal(c) => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Whether printing `c` could change how the rest of the line reads: control characters
+/// (newline, escape sequences, NUL…) and the invisible Unicode characters that reorder or hide
+/// text (bidirectional overrides, zero-width spaces). Input is untrusted: a sites.toml from
+/// elsewhere must not be able to rewrite its own error message.
+fn garbles_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        )
 }
 
 impl fmt::Display for Report {
@@ -143,6 +186,43 @@ impl std::error::Error for Report {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_cannot_garble_the_terminal() {
+        assert_eq!(
+            shown(r#"it's "a\b""#),
+            r#"it's "a\b""#,
+            "quotes stay as written"
+        );
+        assert_eq!(shown("a\nb\u{1b}[2Jc"), r"a\nb\u{1b}[2Jc");
+        assert_eq!(shown("evil\u{202e}txt.exe"), r"evil\u{202e}txt.exe");
+        assert_eq!(shown("café ✓"), "café ✓");
+    }
+
+    #[test]
+    fn the_quoted_source_line_is_printable_and_aligned() {
+        // Raw control characters in a comment (TOML rejects them, and the line is quoted) and in a
+        // message and help (the toml crate quotes keys as written).
+        let src = SourceFile::new("sites.toml", "x = 1 # \u{1b}[2J\t\u{202e}y\n");
+        let y = src.text().find('y').unwrap();
+        let report = Report::new(
+            &src,
+            vec![Diagnostic::at(y..y + 1, "key `a\u{1b}[2Jb` is unknown").with_help("not\rthis")],
+        );
+        let text = report.to_string();
+        assert!(
+            !text.chars().any(|c| c != '\n' && garbles_terminal(c)),
+            "{text:?}"
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], r"error: key `a\u{1b}[2Jb` is unknown");
+        assert_eq!(lines[5], r"  = help: not\rthis");
+        assert_eq!(lines[3], "1 | x = 1 # \u{fffd}[2J \u{fffd}y");
+        assert_eq!(
+            lines[4], "  |               ^",
+            "the caret is under the `y`"
+        );
+    }
 
     #[test]
     fn renders_position_caret_and_help() {

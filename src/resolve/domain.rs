@@ -8,7 +8,7 @@ use super::invalid::{Checked, Invalid};
 pub(super) fn domain(name: &str) -> Checked<()> {
     let bad = |why: &str| {
         Invalid::new(
-            format!("domain `{}` is not valid: {why}", name.escape_debug()),
+            format!("domain `{}` is not valid: {why}", name),
             "write a lowercase host name like `www.example.com` (internationalized names in their `xn--` form)",
         )
     };

@@ -29,7 +29,7 @@ pub(super) fn header_name(name: &str) -> Checked<()> {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !ok {
         return Err(Invalid::new(
-            format!("header name `{}` is not valid", name.escape_debug()),
+            format!("header name `{}` is not valid", name),
             "use letters, digits and `-`, e.g. `X-Frame-Options`",
         ));
     }
