@@ -13,7 +13,18 @@ use crate::source::SourceFile;
 /// A report with the deserializer's message at its position.
 pub fn parse(source: &SourceFile) -> Result<RawConfig, Report> {
     toml::from_str::<RawConfig>(source.text()).map_err(|err| {
-        let message = err.message().trim_end().to_owned();
+        let mut message = err.message().trim_end().to_owned();
+        if message.is_empty() {
+            // The parser has no words for a few errors (a stray carriage return): name the
+            // character it stopped at. The report shows it escaped.
+            let stopped_at = err
+                .span()
+                .and_then(|s| source.text().get(s.start..)?.chars().next());
+            message = match stopped_at {
+                Some(c) => format!("unexpected character `{c}`"),
+                None => "the file is not valid TOML".to_owned(),
+            };
+        }
         let help = help_for(&message);
         let diagnostic = match err.span() {
             Some(span) => Diagnostic::at(span, message),
@@ -41,6 +52,18 @@ fn help_for(message: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_the_parser_has_no_words_for_names_the_character() {
+        let src = SourceFile::new("s.toml", "[host]\n\r# comment\n");
+        let report = parse(&src).unwrap_err();
+        let d = &report.diagnostics()[0];
+        assert_eq!(d.message, "unexpected character `\r`");
+        assert_eq!(src.position(d.span.clone().unwrap().start).line, 2);
+        assert!(report
+            .to_string()
+            .starts_with("error: unexpected character `\\r`\n"));
+    }
 
     #[test]
     fn unknown_key_is_reported_at_the_key() {

@@ -1345,17 +1345,17 @@ proptest! {
         }
     }
 
-    /// Arbitrary bytes never panic any stage, nor the rendering of the report.
+    /// Arbitrary bytes never panic any stage, and a rejection is positioned and terminal-safe.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let text = String::from_utf8_lossy(&bytes);
         if let Err(report) = compile_text(&text) {
-            let _ = report.to_string();
+            check_rejection(&report)?;
         }
     }
 
-    /// Seed configs with random edits (TOML-ish text) never panic, and every rejection is positioned
-    /// or names a file.
+    /// Seed configs with random edits (TOML-ish text) never panic, and every rejection is
+    /// positioned and terminal-safe.
     #[test]
     fn mutated_seeds_never_panic(
         seed in select(seeds()),
@@ -1368,9 +1368,30 @@ proptest! {
         }
         let text = String::from_utf8_lossy(&text).into_owned();
         if let Err(report) = compile_text(&text) {
-            let _ = report.to_string();
+            check_rejection(&report)?;
         }
     }
+}
+
+/// A rejection as the user reads it: every diagnostic says something and points into the file,
+/// and the printed report holds nothing a terminal would act on (escape sequences, carriage
+/// returns, bidi overrides, zero-width characters), whatever the input held.
+fn check_rejection(report: &Report) -> Result<(), TestCaseError> {
+    let text = report.to_string();
+    let acts_on = |c: char| {
+        c != '\n'
+            && (c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'))
+    };
+    if let Some(c) = text.chars().find(|&c| acts_on(c)) {
+        return Err(fail(format!("the report prints {c:?}: {text:?}")));
+    }
+    for d in report.diagnostics() {
+        if d.span.is_none() || d.message.trim().is_empty() {
+            return Err(fail(format!("not positioned or says nothing: {d:?}")));
+        }
+    }
+    Ok(())
 }
 
 /// Tokens and values that make TOML-ish edits interesting.
@@ -1416,6 +1437,10 @@ const DICTIONARY: &[&str] = &[
     "é",
     "\u{2028}",
     "\u{0}",
+    "\u{1b}[2J",
+    "\\u001b[31m",
+    "\u{202e}",
+    "\r",
     "headers = { \"X-A\" = \"$host\" }\n",
     "health = \"/h\"\n",
     "secrets = [\"A\", \"A\"]\n",

@@ -1,5 +1,6 @@
 //! Any bytes, read as a `sites.toml`, go through load → resolve → render (and the report is
-//! rendered) without panicking. Invalid input must come back as diagnostics, never a crash.
+//! rendered) without panicking. Invalid input must come back as diagnostics, never a crash, each
+//! positioned and saying something, printed without anything a terminal would act on.
 #![no_main]
 
 use blueprint::render::{render_with, Renderer};
@@ -24,6 +25,14 @@ fuzz_target!(|data: &[u8]| {
         Err(report) => {
             let text = report.to_string();
             assert!(text.starts_with("error: "), "{text}");
+            // What the user reads: something said at a position, nothing a terminal acts on.
+            assert!(
+                !text.chars().any(|c| c != '\n' && c.is_control()),
+                "{text:?}"
+            );
+            for d in report.diagnostics() {
+                assert!(d.span.is_some() && !d.message.trim().is_empty(), "{d:?}");
+            }
         }
     }
 });
