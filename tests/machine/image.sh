@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Build (once) and cache a Debian 12 root filesystem used as the "fresh machine"
-# for blueprint bundle tests.  Prints the path of the root directory on stdout
+# Build (once) and cache the root filesystem of a "fresh machine" for blueprint bundle tests:
+# Debian 12 (default) or Ubuntu 24.04.  Prints the path of the root directory on stdout
 # (everything else goes to stderr), e.g.
 #   root=$(tests/machine/image.sh)
+#   root=$(BPM_OS=ubuntu-24.04 tests/machine/image.sh)
 #
 # The image lives in $BPM_CACHE/<hash>/root where <hash> is a sha256 of this
-# script (which contains the package lists and mirrors).  Editing this file
+# script (which contains the package lists and mirrors) and the OS.  Editing this file
 # therefore produces a new image; old ones can be deleted by hand.
 #
 # Environment:
+#   BPM_OS       debian-12 (default) or ubuntu-24.04
 #   BPM_CACHE    cache directory (default /var/tmp/blueprint-machine)
-#   BPM_MIRROR   Debian mirror          (default http://deb.debian.org/debian)
-#   BPM_SECURITY security mirror        (default http://deb.debian.org/debian-security)
+#   BPM_MIRROR   archive mirror   (default http://deb.debian.org/debian or http://archive.ubuntu.com/ubuntu)
+#   BPM_SECURITY security mirror  (default http://deb.debian.org/debian-security or http://security.ubuntu.com/ubuntu)
 set -euo pipefail
 
-# Installed into the image: what a fresh Debian 12 server already has, plus
+# Installed into the image: what a fresh Debian 12 / Ubuntu 24.04 server already has, plus
 # curl for tests that run inside the machine.
 BASE_PACKAGES="
 systemd
@@ -43,10 +45,35 @@ openssl
 logrotate
 "
 
-SUITE=bookworm
-MIRROR=${BPM_MIRROR:-http://deb.debian.org/debian}
-SECURITY=${BPM_SECURITY:-http://deb.debian.org/debian-security}
+OS=${BPM_OS:-debian-12}
+case $OS in
+debian-12)
+  SUITE=bookworm
+  MIRROR=${BPM_MIRROR:-http://deb.debian.org/debian}
+  SECURITY=${BPM_SECURITY:-http://deb.debian.org/debian-security}
+  COMPONENTS=main
+  ;;
+ubuntu-24.04)
+  SUITE=noble
+  MIRROR=${BPM_MIRROR:-http://archive.ubuntu.com/ubuntu}
+  SECURITY=${BPM_SECURITY:-http://security.ubuntu.com/ubuntu}
+  # certbot and fail2ban are in universe.
+  COMPONENTS="main universe"
+  ;;
+*)
+  echo "image.sh: BPM_OS must be debian-12 or ubuntu-24.04, not '$OS'" >&2
+  exit 2
+  ;;
+esac
 CACHE=${BPM_CACHE:-/var/tmp/blueprint-machine}
+
+# Debian's debootstrap has no script and no keyring for Ubuntu 24.04. The script is Ubuntu's
+# usual one (gutsy's, which every later release links to); the key is the Ubuntu archive's 2018
+# signing key, taken from noble's own ubuntu-keyring package, which is pinned by its digest, and
+# then checked against the key's published fingerprint before anything is trusted with it.
+UBUNTU_KEYRING_DEB=pool/main/u/ubuntu-keyring/ubuntu-keyring_2023.11.28.1_all.deb
+UBUNTU_KEYRING_SHA256=36de43b15853ccae0028e9a767613770c704833f82586f28eb262f0311adb8a8
+UBUNTU_ARCHIVE_KEY=F6ECB3762474EDA9D21B7022871920D1991BC93C
 
 log() { printf 'image.sh: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -55,7 +82,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 # The recipe hash covers this script (package lists included) and the mirrors.
 self=$(readlink -f "${BASH_SOURCE[0]}")
-hash=$( { cat "$self"; echo "$MIRROR $SECURITY $SUITE"; } | sha256sum | cut -c1-16)
+hash=$( { cat "$self"; echo "$OS $MIRROR $SECURITY $SUITE"; } | sha256sum | cut -c1-16)
 dest=$CACHE/$hash
 marker=$dest/complete
 
@@ -110,27 +137,52 @@ tmp=$(mktemp -d "$CACHE/.build-$hash.XXXXXX")
 trap 'remove_tree "$tmp"' EXIT
 root=$tmp/root
 
+# Writes to $1 a keyring holding only the Ubuntu archive key (see UBUNTU_* above).
+ubuntu_keyring() {
+  local out=$1 deb=$tmp/ubuntu-keyring.deb gnupg=$tmp/gnupg found
+  curl -fsS --retry 3 -o "$deb" "$MIRROR/$UBUNTU_KEYRING_DEB"
+  echo "$UBUNTU_KEYRING_SHA256  $deb" | sha256sum -c --quiet - >&2 ||
+    die "$UBUNTU_KEYRING_DEB does not have the pinned digest"
+  dpkg-deb -x "$deb" "$tmp/ubuntu-keyring"
+  install -d -m 700 "$gnupg"
+  found=$(gpg --homedir "$gnupg" --batch --with-colons --show-keys \
+    "$tmp/ubuntu-keyring/usr/share/keyrings/ubuntu-archive-keyring.gpg" | awk -F: '$1 == "fpr" {print $10}')
+  grep -qx "$UBUNTU_ARCHIVE_KEY" <<<"$found" || die "the Ubuntu archive key $UBUNTU_ARCHIVE_KEY is not in the keyring"
+  gpg --homedir "$gnupg" --batch --quiet --import "$tmp/ubuntu-keyring/usr/share/keyrings/ubuntu-archive-keyring.gpg"
+  gpg --homedir "$gnupg" --batch --export "$UBUNTU_ARCHIVE_KEY" >"$out"
+  [[ -s $out ]] || die "could not export the Ubuntu archive key"
+}
+
 build() {
   local include
   include=$(echo "$BASE_PACKAGES" | xargs | tr ' ' ,)
 
-  log "debootstrap $SUITE from $MIRROR into $root"
-  debootstrap --variant=minbase --include="$include" "$SUITE" "$root" "$MIRROR" >&2
+  log "debootstrap $OS ($SUITE) from $MIRROR into $root"
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  if [[ $OS == ubuntu-24.04 ]]; then
+    keyring=$tmp/ubuntu-archive.gpg
+    ubuntu_keyring "$keyring"
+    debootstrap --variant=minbase --keyring="$keyring" --components="${COMPONENTS// /,}" \
+      --include="$include" "$SUITE" "$root" "$MIRROR" /usr/share/debootstrap/scripts/gutsy >&2
+    keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg
+  else
+    debootstrap --variant=minbase --include="$include" "$SUITE" "$root" "$MIRROR" >&2
+  fi
 
-  # Same suites as the host so versions match security updates.
-  rm -f "$root/etc/apt/sources.list"
-  cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
+  # Same suites as a real machine so versions match security updates.
+  rm -f "$root/etc/apt/sources.list" "$root"/etc/apt/sources.list.d/*
+  cat >"$root/etc/apt/sources.list.d/${OS%%-*}.sources" <<EOF
 Types: deb
 URIs: $MIRROR
 Suites: $SUITE $SUITE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+Components: $COMPONENTS
+Signed-By: $keyring
 
 Types: deb
 URIs: $SECURITY
 Suites: $SUITE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+Components: $COMPONENTS
+Signed-By: $keyring
 EOF
 
   # Networked steps inside the chroot need the host's resolver for now.
@@ -210,7 +262,11 @@ EOF
 
   # Host keys are normally generated by openssh-server's postinst; make sure.
   chroot "$root" ssh-keygen -A >&2
-  chroot "$root" systemctl enable --quiet ssh.service
+  # Debian starts sshd as ssh.service; Ubuntu 24.04 socket-activates it (ssh.socket, enabled by
+  # the package), as a fresh Ubuntu server does: each image keeps its distribution's way.
+  if [[ $OS == debian-12 ]]; then
+    chroot "$root" systemctl enable --quiet ssh.service
+  fi
 
   # Don't let sshd do reverse DNS on the test's connections.
   echo 'UseDNS no' >"$root/etc/ssh/sshd_config.d/blueprint-test.conf"
