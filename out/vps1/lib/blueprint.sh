@@ -986,7 +986,16 @@ bp_services_hardening() {
         # listens again, so a login right after setup.sh could be refused (seen on a slow VM).
         # ssh.service is Type=notify, so restart returns once the new sshd listens, and
         # KillMode=process keeps open sessions, this one included.
-        systemctl try-restart ssh.service
+        if systemctl is-enabled -q ssh.socket 2>/dev/null; then
+            # Ubuntu 24.04 socket-activates sshd: systemd listens, on the port a generator reads
+            # from sshd_config at daemon-reload, and sshd ignores its own Port. Without both
+            # steps a new ssh_port would be allowed by the firewall while nothing listens on it.
+            # ssh.service requires the socket, so it restarts with it (sessions stay, as above).
+            systemctl daemon-reload
+            systemctl restart ssh.socket
+        else
+            systemctl try-restart ssh.service
+        fi
         BP_RESTARTED+=(ssh)
         bp_pending_clear ssh-reload
     fi
