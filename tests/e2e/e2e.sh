@@ -38,10 +38,11 @@ check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; f
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-boot() { # boot NAME: boots a fresh machine, sets S (its state dir) and loads its state.env
+boot() { # boot NAME [OS]: boots a fresh machine (debian-12 unless OS says ubuntu-24.04), sets S
+    # (its state dir) and loads its state.env
     S=$work/$1
     booted+=("$S")
-    "$machine/boot.sh" "$S" >&2
+    BPM_OS=${2:-debian-12} "$machine/boot.sh" "$S" >&2
     # shellcheck disable=SC1091
     . "$S/state.env"
 }
@@ -398,36 +399,72 @@ if [[ -z $out ]]; then pass "no failed units after kills"; else fail "no failed 
 out=$(m 'ls /usr/sbin/policy-rc.d 2>/dev/null; ls -a /etc/nginx/sites-available /etc/systemd/system /srv/sites/*/shared | grep "\.bp-" || true')
 if [[ -z $out ]]; then pass "no leftover policy-rc.d or temp files after kills"; else fail "no leftover policy-rc.d or temp files after kills" "$out"; fi
 
-# --- machine 3: the shipped example ------------------------------------------------------------
-# The repository's own sites.toml targets Ubuntu 24.04, which this workplace cannot boot; the same
-# file with `os = "debian-12"` is applied to a fresh machine as a user would, before any release.
+# --- machines 3 and 4: the shipped example, on Debian 12 and on Ubuntu 24.04 ---------------------
+# apply_example LABEL BUNDLE: BUNDLE applied to the booted machine as a user would, before any
+# release is deployed; then the no-change re-run and --check.
+apply_example() {
+    local label=$1 bundle=$2 rc code env_keys out
+    "$machine/scp.sh" "$S" "$bundle" machine:/root/vps1
+    rc=0
+    m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/$label-apply.log" 2>&1 || rc=$?
+    check "$label: first apply exits 0" test "$rc" = 0
+    [[ $rc == 0 ]] || tail -n 40 "$work/$label-apply.log"
+    check "$label: the frontend waits for a release" grep -q '^waiting for a release: chienstreats-frontend' "$work/$label-apply.log"
+    check "$label: STRIPE_SECRET_KEY awaits a value" grep -q '^secret awaiting a value: chienstreats: STRIPE_SECRET_KEY' "$work/$label-apply.log"
+    env_keys=$(m "grep -v '^#' /srv/sites/chienstreats/shared/.env | sed 's/=.*//' | sort | xargs")
+    check "$label: .env holds the generated secrets and the empty operator one ($env_keys)" test "$env_keys" = "DATABASE_URL SESSION_SECRET STRIPE_SECRET_KEY"
+    check "$label: SESSION_SECRET is 64 hex characters" m "grep -qE '^SESSION_SECRET=[0-9a-f]{64}$' /srv/sites/chienstreats/shared/.env"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve "chienstreats.com:$HTTP_PORT:127.0.0.1" "http://chienstreats.com:$HTTP_PORT/" || true)
+    check "$label: http://chienstreats.com redirects with 308 ($code)" test "$code" = 308
+    code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 --resolve "chienstreats.com:$HTTPS_PORT:127.0.0.1" "https://chienstreats.com:$HTTPS_PORT/api/v1/" || true)
+    check "$label: the disabled API route answers 503 ($code)" test "$code" = 503
+    # shellcheck disable=SC2016 # expanded inside the machine, from the site's .env
+    check "$label: the site's role logs in with its DATABASE_URL" m \
+        'set -a; . /srv/sites/chienstreats/shared/.env; psql "$DATABASE_URL" -Atc "SELECT current_user" | grep -qx chienstreats'
+    rc=0
+    m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/$label-rerun.log" 2>&1 || rc=$?
+    check "$label: the second run says no changes" grep -qx 'no changes' "$work/$label-rerun.log"
+    rc=0; m 'bash /root/vps1/setup.sh --check' >"$work/$label-check.log" 2>&1 || rc=$?
+    check "$label: --check exits 0" test "$rc" = 0
+    out=$(m systemctl --failed --no-legend --plain 2>&1)
+    if [[ -z $out ]]; then pass "$label: no failed units"; else fail "$label: no failed units" "$out"; fi
+}
+
+# move_ssh LABEL CONFIG: CONFIG with `ssh_port = 2222` applied over the example: sshd must then
+# listen on 2222 and no longer on 22 (on Ubuntu, where systemd owns sshd's socket, a firewall
+# opened for the new port while sshd stayed on 22 would lock the operator out). Last on its
+# machine: ssh through the test's forward of port 22 ends here; checks look from outside.
+move_ssh() {
+    local label=$1 config=$2 dir=$work/$1-2222 rc
+    mkdir -p "$dir/keys"
+    cp "$repo/keys/ops.pub" "$dir/keys/"
+    sed 's/^admin_keys = /ssh_port = 2222\nadmin_keys = /' "$config" >"$dir/sites.toml"
+    (cd "$repo" && cargo run -q -- build --config "$dir/sites.toml" --out "$dir/out") >&2
+    "$machine/scp.sh" "$S" "$dir/out/vps1" machine:/root/vps1-2222
+    rc=0
+    m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1-2222/setup.sh' >"$work/$label-2222.log" 2>&1 || rc=$?
+    check "$label: applying ssh_port = 2222 exits 0" test "$rc" = 0
+    check "$label: sshd listens on 2222" test -n "$(ip netns exec "$MACHINE_NS" ss -Hltn 'sport = :2222')"
+    check "$label: nothing listens on 22 any more" test -z "$(ip netns exec "$MACHINE_NS" ss -Hltn 'sport = :22')"
+}
+
+# Debian 12: the same sites.toml with `os = "debian-12"`.
 mkdir -p "$work/example/keys"
 cp "$repo/keys/ops.pub" "$work/example/keys/"
 sed 's/^os = "ubuntu-24.04"/os = "debian-12"/' "$repo/sites.toml" >"$work/example/sites.toml"
 check "the example differs only in its os" bash -c "diff '$repo/sites.toml' '$work/example/sites.toml' | grep -c '^[<>]' | grep -qx 2"
 (cd "$repo" && cargo run -q -- build --config "$work/example/sites.toml" --out "$work/example/out") >&2
 boot example
-"$machine/scp.sh" "$S" "$work/example/out/vps1" machine:/root/vps1
-rc=0
-m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/example-apply.log" 2>&1 || rc=$?
-check "example: first apply exits 0" test "$rc" = 0
-[[ $rc == 0 ]] || tail -n 40 "$work/example-apply.log"
-check "example: the frontend waits for a release" grep -q '^waiting for a release: chienstreats-frontend' "$work/example-apply.log"
-check "example: STRIPE_SECRET_KEY awaits a value" grep -q '^secret awaiting a value: chienstreats: STRIPE_SECRET_KEY' "$work/example-apply.log"
-env_keys=$(m "grep -v '^#' /srv/sites/chienstreats/shared/.env | sed 's/=.*//' | sort | xargs")
-check "example: .env holds the generated secrets and the empty operator one ($env_keys)" test "$env_keys" = "DATABASE_URL SESSION_SECRET STRIPE_SECRET_KEY"
-check "example: SESSION_SECRET is 64 hex characters" m "grep -qE '^SESSION_SECRET=[0-9a-f]{64}$' /srv/sites/chienstreats/shared/.env"
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve "chienstreats.com:$HTTP_PORT:127.0.0.1" "http://chienstreats.com:$HTTP_PORT/" || true)
-check "example: http://chienstreats.com redirects with 308 ($code)" test "$code" = 308
-code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 --resolve "chienstreats.com:$HTTPS_PORT:127.0.0.1" "https://chienstreats.com:$HTTPS_PORT/api/v1/" || true)
-check "example: the disabled API route answers 503 ($code)" test "$code" = 503
-rc=0
-m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/example-rerun.log" 2>&1 || rc=$?
-check "example: the second run says no changes" grep -qx 'no changes' "$work/example-rerun.log"
-rc=0; m 'bash /root/vps1/setup.sh --check' >"$work/example-check.log" 2>&1 || rc=$?
-check "example: --check exits 0" test "$rc" = 0
-out=$(m systemctl --failed --no-legend --plain 2>&1)
-if [[ -z $out ]]; then pass "example: no failed units"; else fail "example: no failed units" "$out"; fi
+apply_example example "$work/example/out/vps1"
+move_ssh example "$work/example/sites.toml"
+
+# Ubuntu 24.04, the example's own target: the committed out/vps1, byte for byte. Ubuntu differs
+# where it matters to setup.sh: sshd is socket-activated, nginx is 1.24, PostgreSQL 16, and
+# certbot and fail2ban come from universe.
+boot ubuntu ubuntu-24.04
+check "ubuntu: the machine runs Ubuntu 24.04" m 'grep -qx "VERSION_ID=\"24.04\"" /etc/os-release'
+apply_example ubuntu "$repo/out/vps1"
+move_ssh ubuntu "$repo/sites.toml"
 
 # --- result -------------------------------------------------------------------------------------
 echo
