@@ -401,9 +401,9 @@ if [[ -z $out ]]; then pass "no leftover policy-rc.d or temp files after kills";
 
 # --- machines 3 and 4: the shipped example, on Debian 12 and on Ubuntu 24.04 ---------------------
 # apply_example LABEL BUNDLE: BUNDLE applied to the booted machine as a user would, before any
-# release is deployed; then the no-change re-run and --check.
+# release is deployed; then a release of the static site, the no-change re-run and --check.
 apply_example() {
-    local label=$1 bundle=$2 rc code env_keys out
+    local label=$1 bundle=$2 rc code env_keys out page
     "$machine/scp.sh" "$S" "$bundle" machine:/root/vps1
     rc=0
     m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/$label-apply.log" 2>&1 || rc=$?
@@ -421,6 +421,14 @@ apply_example() {
     # shellcheck disable=SC2016 # expanded inside the machine, from the site's .env
     check "$label: the site's role logs in with its DATABASE_URL" m \
         'set -a; . /srv/sites/chienstreats/shared/.env; psql "$DATABASE_URL" -Atc "SELECT current_user" | grep -qx chienstreats'
+    # A release of the static site, shipped the way the deploy user does: a tarball piped into its
+    # one sudo command (the example's admin key is not ours, so the deploy user is reached by runuser).
+    mkdir -p "$work/$label-r1/public" && echo "$label: second site r1" >"$work/$label-r1/public/index.html"
+    tar -czf "$work/$label-r1.tar.gz" -C "$work/$label-r1" .
+    check "$label: the deploy user ships a release with sudo blueprint-deploy" bash -c \
+        "$(printf '%q ' "$machine/ssh.sh" "$S") 'runuser -u deploy -- sudo -n /usr/local/sbin/blueprint-deploy secondsite' <$(printf '%q' "$work/$label-r1.tar.gz")"
+    page=$(curl -sk --max-time 10 --resolve "second.example.com:$HTTPS_PORT:127.0.0.1" "https://second.example.com:$HTTPS_PORT/" || true)
+    check "$label: https://second.example.com serves the release ($page)" test "$page" = "$label: second site r1"
     rc=0
     m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/$label-rerun.log" 2>&1 || rc=$?
     check "$label: the second run says no changes" grep -qx 'no changes' "$work/$label-rerun.log"
