@@ -40,6 +40,7 @@ cargo test --locked --quiet 2>&1
 # The bundle applied to freshly booted machines (systemd-nspawn), as a user would: scp + ssh.
 # Run after the cargo tests so the machines do not compete with them for the two cores.
 bash tests/e2e/e2e.sh
+E2E_OS=ubuntu-24.04 bash tests/e2e/e2e.sh
 # The one full VM (qemu, its own kernel): what a container cannot show, the firewall in the
 # kernel. Last and alone: software emulation needs both cores.
 bash tests/vm/firewall.sh

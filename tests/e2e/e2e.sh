@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# End-to-end test of a bundle on fresh machines (tests/machine/, Debian 12 under systemd-nspawn):
+# End-to-end test of a bundle on fresh machines (tests/machine/, under systemd-nspawn):
 #
-#   sudo tests/e2e/e2e.sh            (from anywhere; needs root for the machines)
+#   sudo tests/e2e/e2e.sh                         (from anywhere; needs root for the machines)
+#   sudo E2E_OS=ubuntu-24.04 tests/e2e/e2e.sh     (the same on Ubuntu 24.04 machines)
 #
-# Builds tests/e2e/sites.toml into a debian-12 bundle, applies it to a fresh machine, deploys a
-# stand-in release (server.pl) and checks the result from outside over real TCP; then checks
-# re-runs, --check, drift detection, a corrupted bundle, and convergence after setup.sh is killed
-# part-way on a second fresh machine. Prints PASS/FAIL per check and the timings; exits 1 if any
-# check failed. Set E2E_KEEP=1 to leave the machines running (stop them with tests/machine/stop.sh).
+# Builds tests/e2e/sites.toml into a bundle for E2E_OS (default debian-12), applies it to a fresh
+# machine of that OS, deploys a stand-in release (server.pl) and checks the result from outside over
+# real TCP; then checks re-runs, --check, drift detection, a corrupted bundle, and convergence after
+# setup.sh is killed part-way on a second fresh machine. The Debian pass also applies the shipped
+# example to fresh Debian 12 and Ubuntu 24.04 machines. Prints PASS/FAIL per check and the timings;
+# exits 1 if any check failed. Set E2E_KEEP=1 to leave the machines running (stop them with
+# tests/machine/stop.sh).
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -15,6 +18,12 @@ repo=$(cd "$here/../.." && pwd)
 machine=$repo/tests/machine
 [[ $(id -u) == 0 ]] || { echo "e2e.sh: must run as root (boots machines)" >&2; exit 2; }
 
+os=${E2E_OS:-debian-12}
+case $os in
+debian-12) other_os=ubuntu-24.04 ;;
+ubuntu-24.04) other_os=debian-12 ;;
+*) echo "e2e.sh: E2E_OS must be debian-12 or ubuntu-24.04, not '$os'" >&2; exit 2 ;;
+esac
 work=$(mktemp -d /tmp/bp-e2e.XXXXXX)
 booted=()
 teardown() {
@@ -38,11 +47,11 @@ check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; f
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-boot() { # boot NAME [OS]: boots a fresh machine (debian-12 unless OS says ubuntu-24.04), sets S
+boot() { # boot NAME [OS]: boots a fresh machine of OS (default: the pass's E2E_OS), sets S
     # (its state dir) and loads its state.env
     S=$work/$1
     booted+=("$S")
-    BPM_OS=${2:-debian-12} "$machine/boot.sh" "$S" >&2
+    BPM_OS=${2:-$os} "$machine/boot.sh" "$S" >&2
     # shellcheck disable=SC1091
     . "$S/state.env"
 }
@@ -54,10 +63,14 @@ wait_ssh() { # until the machine's sshd accepts a connection again (at most ~15 
 }
 
 # --- bundle -------------------------------------------------------------------------------------
-echo "e2e: building the bundle in $work" >&2
+echo "e2e: building the bundle for $os in $work" >&2
 ssh-keygen -q -t ed25519 -N '' -C e2e-admin -f "$work/admin"
 export BLUEPRINT_E2E_KEY=$work/admin.pub
-(cd "$repo" && cargo run -q -- build --config tests/e2e/sites.toml --out "$work/out") >&2
+mkdir -p "$work/config"
+sed "s/^os = \"debian-12\"/os = \"$os\"/" "$here/sites.toml" >"$work/config/sites.toml"
+check "the fixture differs from tests/e2e/sites.toml in its os only" bash -c \
+    "diff '$here/sites.toml' '$work/config/sites.toml' | grep -c '^[<>]' | grep -qx '[02]'"
+(cd "$repo" && cargo run -q -- build --config "$work/config/sites.toml" --out "$work/out") >&2
 bundle=$work/out/e2e
 check "bundle builds" test -f "$bundle/setup.sh"
 check "bundle passes shellcheck -x" bash -c "cd '$bundle' && shellcheck -x setup.sh"
@@ -294,7 +307,7 @@ check "the good bundle applies and checks clean again" test "$rc/$rc2" = 0/0
 
 # A site removed from sites.toml: services stopped and disabled, nginx no longer serves it, its
 # files and database are kept and the summary says how to delete them.
-sed '/^# A second database site/,$d' "$here/sites.toml" >"$work/removed.toml"
+sed '/^# A second database site/,$d' "$work/config/sites.toml" >"$work/removed.toml"
 (cd "$repo" && cargo run -q -- build --config "$work/removed.toml" --out "$work/out-removed") >&2
 "$machine/scp.sh" "$S" "$work/out-removed/e2e" machine:/root/removed
 rc=0; m 'cd /root/removed && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/removed.log" 2>&1 || rc=$?
@@ -337,9 +350,11 @@ boot two
 m 'touch /tmp/fresh; sleep 1'
 rc=0; m 'cd /root/bundle && bash setup.sh --check' >"$work/fresh-check.log" 2>&1 || rc=$?
 check "fresh host: --check exits 1 (packages missing)" bash -c "test '$rc' = 1 && grep -q 'packages not installed' '$work/fresh-check.log'"
-"$machine/scp.sh" "$S" "$repo/out/vps1" machine:/root/ubuntu
-rc=0; m 'cd /root/ubuntu && bash setup.sh' >"$work/wrong-os.log" 2>&1 || rc=$?
-check "a bundle for ubuntu 24.04 is refused on Debian 12 (exit $rc)" bash -c "test '$rc' != 0 && grep -q 'this bundle is for ubuntu 24.04' '$work/wrong-os.log'"
+sed "s/^os = \"$os\"/os = \"$other_os\"/" "$work/config/sites.toml" >"$work/config/other.toml"
+(cd "$repo" && cargo run -q -- build --config "$work/config/other.toml" --out "$work/other") >&2
+"$machine/scp.sh" "$S" "$work/other/e2e" machine:/root/other
+rc=0; m 'cd /root/other && bash setup.sh' >"$work/wrong-os.log" 2>&1 || rc=$?
+check "a bundle for $other_os is refused on $os (exit $rc)" bash -c "test '$rc' != 0 && grep -q 'this bundle is for ${other_os/-/ }' '$work/wrong-os.log'"
 out=$(m 'find /etc /srv /var/lib/blueprint /usr/sbin -newer /tmp/fresh 2>/dev/null || true')
 if [[ -z $out ]]; then pass "fresh host: --check and the refused bundle wrote nothing"; else fail "fresh host: --check and the refused bundle wrote nothing" "$out"; fi
 
@@ -456,6 +471,8 @@ move_ssh() {
     check "$label: nothing listens on 22 any more" test -z "$(ip netns exec "$MACHINE_NS" ss -Hltn 'sport = :22')"
 }
 
+# Both example machines run once, in the Debian pass.
+if [[ $os == debian-12 ]]; then
 # Debian 12: the same sites.toml with `os = "debian-12"`.
 mkdir -p "$work/example/keys"
 cp "$repo/keys/ops.pub" "$work/example/keys/"
@@ -473,11 +490,12 @@ boot ubuntu ubuntu-24.04
 check "ubuntu: the machine runs Ubuntu 24.04" m 'grep -qx "VERSION_ID=\"24.04\"" /etc/os-release'
 apply_example ubuntu "$repo/out/vps1"
 move_ssh ubuntu "$repo/sites.toml"
+fi
 
 # --- result -------------------------------------------------------------------------------------
 echo
-echo "timings: first apply ${time_first}s, no-change re-run ${time_rerun}s, run with offline certbot ${time_acme}s (wall, incl. ssh)"
+echo "timings ($os): first apply ${time_first}s, no-change re-run ${time_rerun}s, run with offline certbot ${time_acme}s (wall, incl. ssh)"
 echo "logs: $work"
-echo "e2e: $passed passed, $failed failed"
+echo "e2e ($os): $passed passed, $failed failed"
 for f in "${failures[@]}"; do echo "  failed: $f"; done
 ((failed == 0))
