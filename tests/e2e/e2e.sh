@@ -473,23 +473,23 @@ move_ssh() {
 
 # Both example machines run once, in the Debian pass.
 if [[ $os == debian-12 ]]; then
-# Debian 12: the same sites.toml with `os = "debian-12"`.
-mkdir -p "$work/example/keys"
-cp "$repo/keys/ops.pub" "$work/example/keys/"
-sed 's/^os = "ubuntu-24.04"/os = "debian-12"/' "$repo/sites.toml" >"$work/example/sites.toml"
-check "the example differs only in its os" bash -c "diff '$repo/sites.toml' '$work/example/sites.toml' | grep -c '^[<>]' | grep -qx 2"
-(cd "$repo" && cargo run -q -- build --config "$work/example/sites.toml" --out "$work/example/out") >&2
-boot example
-apply_example example "$work/example/out/vps1"
-move_ssh example "$work/example/sites.toml"
+    # Debian 12: the same sites.toml with `os = "debian-12"`.
+    mkdir -p "$work/example/keys"
+    cp "$repo/keys/ops.pub" "$work/example/keys/"
+    sed 's/^os = "ubuntu-24.04"/os = "debian-12"/' "$repo/sites.toml" >"$work/example/sites.toml"
+    check "the example differs only in its os" bash -c "diff '$repo/sites.toml' '$work/example/sites.toml' | grep -c '^[<>]' | grep -qx 2"
+    (cd "$repo" && cargo run -q -- build --config "$work/example/sites.toml" --out "$work/example/out") >&2
+    boot example
+    apply_example example "$work/example/out/vps1"
+    move_ssh example "$work/example/sites.toml"
 
-# Ubuntu 24.04, the example's own target: the committed out/vps1, byte for byte. Ubuntu differs
-# where it matters to setup.sh: sshd is socket-activated, nginx is 1.24, PostgreSQL 16, and
-# certbot and fail2ban come from universe.
-boot ubuntu ubuntu-24.04
-check "ubuntu: the machine runs Ubuntu 24.04" m 'grep -qx "VERSION_ID=\"24.04\"" /etc/os-release'
-apply_example ubuntu "$repo/out/vps1"
-move_ssh ubuntu "$repo/sites.toml"
+    # Ubuntu 24.04, the example's own target: the committed out/vps1, byte for byte. Ubuntu differs
+    # where it matters to setup.sh: sshd is socket-activated, nginx is 1.24, PostgreSQL 16, and
+    # certbot and fail2ban come from universe.
+    boot ubuntu ubuntu-24.04
+    check "ubuntu: the machine runs Ubuntu 24.04" m 'grep -qx "VERSION_ID=\"24.04\"" /etc/os-release'
+    apply_example ubuntu "$repo/out/vps1"
+    move_ssh ubuntu "$repo/sites.toml"
 fi
 
 # --- result -------------------------------------------------------------------------------------
