@@ -49,7 +49,7 @@ pub(super) fn command(run: &toml::Value) -> Checked<Vec<String>> {
         && !executable.split('/').any(|seg| seg == "." || seg == "..");
     if !normalized {
         return Err(Invalid::new(
-            format!("executable `{}` is not an absolute path", executable),
+            format!("executable `{executable}` is not an absolute path"),
             "systemd runs no shell: give the full path, e.g. `/usr/bin/node` (see `command -v node` on the host)",
         ));
     }

@@ -8,7 +8,7 @@ use super::invalid::{Checked, Invalid};
 pub(super) fn domain(name: &str) -> Checked<()> {
     let bad = |why: &str| {
         Invalid::new(
-            format!("domain `{}` is not valid: {why}", name),
+            format!("domain `{name}` is not valid: {why}"),
             "write a lowercase host name like `www.example.com` (internationalized names in their `xn--` form)",
         )
     };

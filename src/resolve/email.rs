@@ -15,7 +15,7 @@ pub(super) fn email(address: &str) -> Checked<()> {
         Ok(())
     } else {
         Err(Invalid::new(
-            format!("`{}` is not a plain email address", address),
+            format!("`{address}` is not a plain email address"),
             "write an address like `ops@example.com`; Let's Encrypt sends expiry notices there",
         ))
     }

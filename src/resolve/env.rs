@@ -15,7 +15,7 @@ pub(super) fn env_key(key: &str) -> Checked<()> {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !first_ok || key.len() > 128 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Invalid::new(
-            format!("environment variable name `{}` is not valid", key),
+            format!("environment variable name `{key}` is not valid"),
             "use letters, digits and `_`, starting with a letter or `_`, e.g. `NODE_ENV`",
         ));
     }

@@ -29,7 +29,7 @@ pub(super) fn header_name(name: &str) -> Checked<()> {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !ok {
         return Err(Invalid::new(
-            format!("header name `{}` is not valid", name),
+            format!("header name `{name}` is not valid"),
             "use letters, digits and `-`, e.g. `X-Frame-Options`",
         ));
     }

@@ -28,7 +28,7 @@ pub(super) type Checked<T> = Result<T, Invalid>;
 pub(super) fn no_control_chars(what: &str, value: &str) -> Checked<()> {
     match value.chars().find(|c| c.is_control()) {
         Some(c) => Err(Invalid::new(
-            format!("{what} contains the control character {}", c.escape_debug()),
+            format!("{what} contains the control character {c}"),
             "remove newlines, tabs and other control characters from the value",
         )),
         None => Ok(()),

@@ -24,7 +24,7 @@ pub(super) fn limits(
         return Err((
             Field::MemoryMax,
             Invalid::new(
-                format!("memory_max `{}` is not a systemd size", memory_max),
+                format!("memory_max `{memory_max}` is not a systemd size"),
                 "write a number with K, M, G or T, e.g. `512M`, or `infinity`",
             ),
         ));
@@ -38,7 +38,7 @@ pub(super) fn limits(
         return Err((
             Field::CpuQuota,
             Invalid::new(
-                format!("cpu_quota `{}` is not a percentage", cpu_quota),
+                format!("cpu_quota `{cpu_quota}` is not a percentage"),
                 "write a percentage of one core, e.g. `50%` or `200%`",
             ),
         ));
@@ -84,7 +84,7 @@ pub(super) fn body_size(size: &str) -> Checked<()> {
         Ok(())
     } else {
         Err(Invalid::new(
-            format!("client_max_body_size `{}` is not an nginx size", size),
+            format!("client_max_body_size `{size}` is not an nginx size"),
             "write a number with an optional k, m or g suffix, e.g. `10m`",
         ))
     }

@@ -199,7 +199,7 @@ impl Resolver<'_> {
         let behind = raw_site.behind.as_ref().and_then(|b| match b.get_ref().as_str() {
             "cloudflare" => Some(Cdn::Cloudflare),
             other => {
-                self.report(b.span(), Invalid::new(format!("unknown CDN `{}`", other), "`behind` supports `\"cloudflare\"`; leave it out when clients connect directly"));
+                self.report(b.span(), Invalid::new(format!("unknown CDN `{other}`"), "`behind` supports `\"cloudflare\"`; leave it out when clients connect directly"));
                 None
             }
         });
@@ -212,7 +212,7 @@ impl Resolver<'_> {
                     self.report(
                         db.span(),
                         Invalid::new(
-                            format!("unknown database `{}`", other),
+                            format!("unknown database `{other}`"),
                             "use `\"postgres\"` or `\"none\"`",
                         ),
                     );

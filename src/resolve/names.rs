@@ -109,7 +109,7 @@ pub(super) fn host_name(name: &str) -> Checked<()> {
         || name.ends_with('-')
     {
         return Err(Invalid::new(
-            format!("host name `{}` is not a valid host name", name),
+            format!("host name `{name}` is not a valid host name"),
             "use 1 to 63 lowercase letters, digits and inner `-`, e.g. `vps1`",
         ));
     }
@@ -121,7 +121,7 @@ fn identifier(kind: &str, name: &str, allowed: impl Fn(char) -> bool) -> Checked
     if !starts_with_letter || !name.chars().all(allowed) || name.len() > MAX_LEN {
         let extra = if kind == "service" { "`-`" } else { "`_`" };
         return Err(Invalid::new(
-            format!("{kind} name `{}` is not allowed", name),
+            format!("{kind} name `{name}` is not allowed"),
             format!("start with a lowercase letter, then use lowercase letters, digits and {extra}, at most {MAX_LEN} characters"),
         ));
     }

@@ -18,7 +18,7 @@ pub(super) fn release_dir(dir: &str) -> Checked<()> {
         Ok(())
     } else {
         Err(Invalid::new(
-            format!("static directory `{}` is not a plain relative path", dir),
+            format!("static directory `{dir}` is not a plain relative path"),
             "name a directory inside the release, e.g. `public` or `dist/client` (letters, digits, `.`, `-`, `_`)",
         ))
     }
@@ -29,7 +29,7 @@ pub(super) fn host_path(what: &str, path: &str) -> Checked<()> {
     match path.strip_prefix('/') {
         Some(rest) if path.len() <= 400 && rest.split('/').all(plain_segment) => Ok(()),
         _ => Err(Invalid::new(
-            format!("{what} `{}` is not a plain absolute path", path),
+            format!("{what} `{path}` is not a plain absolute path"),
             "give the absolute path on the host, e.g. `/etc/ssl/private/example.key` (letters, digits, `.`, `-`, `_`)",
         )),
     }

@@ -13,14 +13,14 @@ pub(super) fn rate_limit(rate: &str, burst: i64) -> Checked<RateLimit> {
         .strip_suffix("r/s")
         .map(|n| (n, 's'))
         .or_else(|| rate.strip_suffix("r/m").map(|n| (n, 'm')))
-        .ok_or_else(|| Invalid::new(format!("rate `{}` is not in nginx syntax", rate), help))?;
+        .ok_or_else(|| Invalid::new(format!("rate `{rate}` is not in nginx syntax"), help))?;
     let requests: u32 = number
         .parse()
         .ok()
         .filter(|n| (1..=MAX).contains(n) && number.chars().all(|c| c.is_ascii_digit()))
         .ok_or_else(|| {
             Invalid::new(
-                format!("rate `{}` must count 1 to {MAX} requests", rate),
+                format!("rate `{rate}` must count 1 to {MAX} requests"),
                 help,
             )
         })?;

@@ -10,13 +10,13 @@ pub(super) fn url_path(what: &str, path: &str) -> Checked<()> {
     let help = "write an absolute URL path such as `/` or `/api/v1/`, using letters, digits, `/`, `-`, `_`, `.` and `~`";
     if !path.starts_with('/') {
         return Err(Invalid::new(
-            format!("{what} `{}` does not start with `/`", path),
+            format!("{what} `{path}` does not start with `/`"),
             help,
         ));
     }
     if path.len() > 200 || !path.chars().all(allowed) {
         return Err(Invalid::new(
-            format!("{what} `{}` contains characters that are not allowed", path),
+            format!("{what} `{path}` contains characters that are not allowed"),
             help,
         ));
     }
