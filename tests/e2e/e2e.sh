@@ -47,6 +47,9 @@ check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; f
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
+compile() { # compile CONFIG OUT: blueprint build of CONFIG into OUT (output on stderr)
+    (cd "$repo" && cargo run -q -- build --config "$1" --out "$2") >&2
+}
 boot() { # boot NAME [OS]: boots a fresh machine of OS (default: the pass's E2E_OS), sets S
     # (its state dir) and loads its state.env
     S=$work/$1
@@ -70,7 +73,7 @@ mkdir -p "$work/config"
 sed "s/^os = \"debian-12\"/os = \"$os\"/" "$here/sites.toml" >"$work/config/sites.toml"
 check "the fixture differs from tests/e2e/sites.toml in its os only" bash -c \
     "diff '$here/sites.toml' '$work/config/sites.toml' | grep -c '^[<>]' | grep -qx '[02]'"
-(cd "$repo" && cargo run -q -- build --config "$work/config/sites.toml" --out "$work/out") >&2
+compile "$work/config/sites.toml" "$work/out"
 bundle=$work/out/e2e
 check "bundle builds" test -f "$bundle/setup.sh"
 check "bundle passes shellcheck -x" bash -c "cd '$bundle' && shellcheck -x setup.sh"
@@ -308,7 +311,7 @@ check "the good bundle applies and checks clean again" test "$rc/$rc2" = 0/0
 # A site removed from sites.toml: services stopped and disabled, nginx no longer serves it, its
 # files and database are kept and the summary says how to delete them.
 sed '/^# A second database site/,$d' "$work/config/sites.toml" >"$work/removed.toml"
-(cd "$repo" && cargo run -q -- build --config "$work/removed.toml" --out "$work/out-removed") >&2
+compile "$work/removed.toml" "$work/out-removed"
 "$machine/scp.sh" "$S" "$work/out-removed/e2e" machine:/root/removed
 rc=0; m 'cd /root/removed && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/removed.log" 2>&1 || rc=$?
 check "removing site crm: apply exits 0" test "$rc" = 0
@@ -351,7 +354,7 @@ m 'touch /tmp/fresh; sleep 1'
 rc=0; m 'cd /root/bundle && bash setup.sh --check' >"$work/fresh-check.log" 2>&1 || rc=$?
 check "fresh host: --check exits 1 (packages missing)" bash -c "test '$rc' = 1 && grep -q 'packages not installed' '$work/fresh-check.log'"
 sed "s/^os = \"$os\"/os = \"$other_os\"/" "$work/config/sites.toml" >"$work/config/other.toml"
-(cd "$repo" && cargo run -q -- build --config "$work/config/other.toml" --out "$work/other") >&2
+compile "$work/config/other.toml" "$work/other"
 "$machine/scp.sh" "$S" "$work/other/e2e" machine:/root/other
 rc=0; m 'cd /root/other && bash setup.sh' >"$work/wrong-os.log" 2>&1 || rc=$?
 check "a bundle for $other_os is refused on $os (exit $rc)" bash -c "test '$rc' != 0 && grep -q 'this bundle is for ${other_os/-/ }' '$work/wrong-os.log'"
@@ -453,16 +456,22 @@ apply_example() {
     if [[ -z $out ]]; then pass "$label: no failed units"; else fail "$label: no failed units" "$out"; fi
 }
 
-# move_ssh LABEL CONFIG: CONFIG with `ssh_port = 2222` applied over the example: sshd must then
+# example_config DIR SED_SCRIPT: DIR/sites.toml, the shipped sites.toml edited by SED_SCRIPT, with the
+# admin key it points at beside it.
+example_config() {
+    mkdir -p "$1/keys"
+    cp "$repo/keys/ops.pub" "$1/keys/"
+    sed "$2" "$repo/sites.toml" >"$1/sites.toml"
+}
+
+# move_ssh LABEL OS: the example for OS with `ssh_port = 2222` applied over it: sshd must then
 # listen on 2222 and no longer on 22 (on Ubuntu, where systemd owns sshd's socket, a firewall
 # opened for the new port while sshd stayed on 22 would lock the operator out). Last on its
 # machine: ssh through the test's forward of port 22 ends here; checks look from outside.
 move_ssh() {
-    local label=$1 config=$2 dir=$work/$1-2222 rc
-    mkdir -p "$dir/keys"
-    cp "$repo/keys/ops.pub" "$dir/keys/"
-    sed 's/^admin_keys = /ssh_port = 2222\nadmin_keys = /' "$config" >"$dir/sites.toml"
-    (cd "$repo" && cargo run -q -- build --config "$dir/sites.toml" --out "$dir/out") >&2
+    local label=$1 dir=$work/$1-2222 rc
+    example_config "$dir" "s/^os = .*/os = \"$2\"/; s/^admin_keys = /ssh_port = 2222\nadmin_keys = /"
+    compile "$dir/sites.toml" "$dir/out"
     "$machine/scp.sh" "$S" "$dir/out/vps1" machine:/root/vps1-2222
     rc=0
     m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1-2222/setup.sh' >"$work/$label-2222.log" 2>&1 || rc=$?
@@ -474,14 +483,12 @@ move_ssh() {
 # Both example machines run once, in the Debian pass.
 if [[ $os == debian-12 ]]; then
     # Debian 12: the same sites.toml with `os = "debian-12"`.
-    mkdir -p "$work/example/keys"
-    cp "$repo/keys/ops.pub" "$work/example/keys/"
-    sed 's/^os = "ubuntu-24.04"/os = "debian-12"/' "$repo/sites.toml" >"$work/example/sites.toml"
+    example_config "$work/example" 's/^os = "ubuntu-24.04"/os = "debian-12"/'
     check "the example differs only in its os" bash -c "diff '$repo/sites.toml' '$work/example/sites.toml' | grep -c '^[<>]' | grep -qx 2"
-    (cd "$repo" && cargo run -q -- build --config "$work/example/sites.toml" --out "$work/example/out") >&2
+    compile "$work/example/sites.toml" "$work/example/out"
     boot example
     apply_example example "$work/example/out/vps1"
-    move_ssh example "$work/example/sites.toml"
+    move_ssh example debian-12
 
     # Ubuntu 24.04, the example's own target: the committed out/vps1, byte for byte. Ubuntu differs
     # where it matters to setup.sh: sshd is socket-activated, nginx is 1.24, PostgreSQL 16, and
@@ -489,7 +496,7 @@ if [[ $os == debian-12 ]]; then
     boot ubuntu ubuntu-24.04
     check "ubuntu: the machine runs Ubuntu 24.04" m 'grep -qx "VERSION_ID=\"24.04\"" /etc/os-release'
     apply_example ubuntu "$repo/out/vps1"
-    move_ssh ubuntu "$repo/sites.toml"
+    move_ssh ubuntu ubuntu-24.04
 fi
 
 # --- result -------------------------------------------------------------------------------------
