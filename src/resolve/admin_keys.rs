@@ -2,6 +2,7 @@
 //! OpenSSH public keys. The keys themselves are read at build time and copied into the bundle;
 //! the paths never are, so the bundle does not depend on the laptop that built it.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use super::invalid::{Checked, Invalid};
@@ -17,11 +18,18 @@ const KEY_TYPES: &[&str] = &[
     "sk-ecdsa-sha2-nistp256@openssh.com",
 ];
 
+/// Largest key file read: a public key file is a few hundred bytes per key.
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
 /// Expands, reads and validates one key file; relative paths are relative to `base`.
+///
+/// Messages name the path as written, never expanded: `${CI_DEPLOY_TOKEN}` must not print the
+/// token. Only a regular file of at most 64 KiB is read, so `/dev/zero` or a FIFO cannot make
+/// the build read forever or hang.
 pub(super) fn read_key_file(raw_path: &str, base: &Path) -> Checked<Vec<String>> {
     let expanded = shellexpand::full(raw_path).map_err(|err| {
         Invalid::new(
-            format!("cannot expand `{raw_path}`: {err}"),
+            format!("cannot expand `{raw_path}`: {}", err.var_name),
             "set the variable in the environment that runs `blueprint build`, or write the path literally",
         )
     })?;
@@ -31,15 +39,31 @@ pub(super) fn read_key_file(raw_path: &str, base: &Path) -> Checked<Vec<String>>
     } else {
         base.join(path)
     };
-    let text = std::fs::read_to_string(&path).map_err(|err| {
+    let unreadable = |why: String| {
         Invalid::new(
-            format!(
-                "cannot read admin key `{raw_path}` (expanded to `{}`): {err}",
-                path.display()
-            ),
+            format!("cannot read admin key `{raw_path}`: {why}"),
             "point `admin_keys` at an existing public key file, e.g. `~/.ssh/id_ed25519.pub`",
         )
-    })?;
+    };
+    let meta = std::fs::metadata(&path).map_err(|err| unreadable(err.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable("not a regular file".to_owned()));
+    }
+    if meta.len() > MAX_KEY_FILE {
+        return Err(unreadable(format!(
+            "larger than {} KiB, too large for a public key file",
+            MAX_KEY_FILE / 1024
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(&path)
+        .and_then(|file| file.take(MAX_KEY_FILE + 1).read_to_string(&mut text))
+        .map_err(|err| unreadable(err.to_string()))?;
+    if text.len() as u64 > MAX_KEY_FILE {
+        return Err(unreadable(
+            "it grew past 64 KiB while being read".to_owned(),
+        ));
+    }
     parse_keys(&text, raw_path)
 }
 
@@ -126,12 +150,51 @@ mod tests {
     }
 
     #[test]
-    fn missing_file_names_the_expanded_path() {
-        std::env::set_var("BLUEPRINT_TEST_KEYDIR", "/nonexistent-dir");
-        let err = read_key_file("${BLUEPRINT_TEST_KEYDIR}/id.pub", Path::new(".")).unwrap_err();
+    fn a_missing_file_is_named_as_written_never_expanded() {
+        std::env::set_var("BLUEPRINT_TEST_TOKEN", "s3cr3t-token-value");
+        let err = read_key_file("/tmp/${BLUEPRINT_TEST_TOKEN}.pub", Path::new(".")).unwrap_err();
         assert!(
+            err.message.contains("`/tmp/${BLUEPRINT_TEST_TOKEN}.pub`"),
+            "{}",
             err.message
-                .contains("expanded to `/nonexistent-dir/id.pub`"),
+        );
+        assert!(!err.message.contains("s3cr3t"), "{}", err.message);
+        assert!(!err.help.contains("s3cr3t"), "{}", err.help);
+    }
+
+    #[test]
+    fn only_small_regular_files_are_read() {
+        for path in ["/dev/zero", "/dev/null", "/"] {
+            let err = read_key_file(path, Path::new(".")).unwrap_err();
+            assert!(
+                err.message.contains("not a regular file"),
+                "{path}: {}",
+                err.message
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.pub");
+        std::fs::write(&big, vec![b'#'; 64 * 1024 + 1]).unwrap();
+        let err = read_key_file(big.to_str().unwrap(), Path::new(".")).unwrap_err();
+        assert!(
+            err.message.contains("larger than 64 KiB"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("key.pub");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = read_key_file(fifo.to_str().unwrap(), Path::new(".")).unwrap_err();
+        assert!(
+            err.message.contains("not a regular file"),
             "{}",
             err.message
         );
