@@ -169,6 +169,8 @@ impl Cfg {
             lit(&self.host_name),
             lit(self.os)
         );
+        // The shipped example's key (relative to tests/fixtures/, where these configs "live").
+        out.push_str("admin_keys = [\"../../keys/ops.pub\"]\n");
         if let Some(e) = &self.acme_email {
             let _ = writeln!(out, "acme_email = {}", lit(e));
         }
@@ -595,7 +597,13 @@ fn cfg_strategy() -> impl Strategy<Value = Cfg> {
         select(&["debian-12", "ubuntu-24.04"][..]),
         "[a-zA-Z0-9._%+-]{1,12}@[a-z]{1,8}\\.[a-z]{2,4}",
         proptest::option::of(select(&["shipper", "ops_1", "deploy"][..]).prop_map(str::to_owned)),
-        proptest::option::of(1u16..=65535),
+        // Clear of nginx (80, 443) and of every slot's block (3100–13099), as resolve requires.
+        proptest::option::of(prop_oneof![
+            1u16..=79,
+            81u16..=442,
+            444u16..=3099,
+            13100u16..=65535
+        ]),
         proptest::array::uniform4(proptest::option::of(any::<bool>())),
         sites,
         slots,

@@ -10,14 +10,26 @@ umask 022
 BP_BUNDLE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 readonly BP_BUNDLE
 
-# Refuse a damaged or edited bundle before anything else runs: a partial scp, a stray edit or a
-# missing file must not reach the host.
-if ! (cd "$BP_BUNDLE" && sha256sum --check --strict --quiet SHA256SUMS >/dev/null 2>&1); then
-    echo "setup.sh: the bundle in $BP_BUNDLE does not match its SHA256SUMS." >&2
-    (cd "$BP_BUNDLE" && sha256sum --check --strict --quiet SHA256SUMS 2>&1 | sed 's/^/  /' >&2) || true
+# Refuse a damaged or edited bundle before anything else runs: a partial scp, a stray edit, a
+# missing or an extra file must not reach the host. This catches accidents, not an attacker who
+# can write the bundle (they could edit this file too): keep the bundle where only root writes.
+bp_refuse() {
+    echo "setup.sh: the bundle in $BP_BUNDLE does not match its SHA256SUMS$1" >&2
     echo "setup.sh: copy the whole bundle again (scp -r out/vps1 …) and re-run. Nothing was changed." >&2
     exit 2
+}
+if ! (cd "$BP_BUNDLE" && sha256sum --check --strict --quiet SHA256SUMS >/dev/null 2>&1); then
+    (cd "$BP_BUNDLE" && sha256sum --check --strict --quiet SHA256SUMS 2>&1 | sed 's/^/  /' >&2) || true
+    bp_refuse "."
 fi
+# Exactly the listed files: a line dropped from SHA256SUMS must not let its file run unchecked.
+bp_listed=$(cd "$BP_BUNDLE" && sed 's/^[0-9a-f]\{64\}  //' SHA256SUMS | LC_ALL=C sort)
+bp_present=$(cd "$BP_BUNDLE" && find . ! -type d ! -path ./SHA256SUMS -printf '%P\n' | LC_ALL=C sort)
+if [[ $bp_listed != "$bp_present" ]]; then
+    diff <(printf '%s\n' "$bp_listed") <(printf '%s\n' "$bp_present") | sed -n 's/^> /  not listed: /p; s/^< /  missing: /p' >&2
+    bp_refuse " (files not listed in it)."
+fi
+unset bp_listed bp_present
 
 # shellcheck source=plan.sh
 source "$BP_BUNDLE/plan.sh"

@@ -3,11 +3,14 @@
 //! the bundle ([`manifest`]).
 
 pub mod check;
+pub mod fate;
 pub mod manifest;
 pub mod write;
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+
+pub use fate::Fate;
 
 /// One generated file. Immutable once made, so its digest always matches its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +18,7 @@ pub struct File {
     contents: String,
     mode: u32,
     sha256: String,
+    fate: Option<Fate>,
 }
 
 impl File {
@@ -29,6 +33,7 @@ impl File {
             contents,
             mode,
             sha256,
+            fate: None,
         }
     }
 
@@ -45,6 +50,11 @@ impl File {
     /// Lowercase hex SHA-256 of the contents, as in `SHA256SUMS`.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// For a file under `files/`: how setup.sh installs it on the host.
+    pub fn fate(&self) -> Option<&Fate> {
+        self.fate.as_ref()
     }
 }
 
@@ -73,6 +83,19 @@ impl Bundle {
     /// because names are validated to be unique before rendering.
     pub fn add(&mut self, path: impl Into<String>, contents: String, mode: u32) {
         self.insert(path.into(), File::new(contents, mode));
+    }
+
+    /// Adds a file that setup.sh installs at `host_path` (absolute) with `fate`. It is stored
+    /// under `files/<host_path>`, executable in the bundle when it is on the host.
+    ///
+    /// # Panics
+    /// Like [`Bundle::add`].
+    pub fn add_host_file(&mut self, host_path: &str, contents: String, fate: Fate) {
+        debug_assert!(host_path.starts_with('/'), "{host_path}");
+        let mode = if fate.mode & 0o111 == 0 { 0o644 } else { 0o755 };
+        let mut file = File::new(contents, mode);
+        file.fate = Some(fate);
+        self.insert(["files", host_path].concat(), file);
     }
 
     /// Moves every file of `part` (rendered separately, e.g. one site's files) into this bundle.

@@ -7,19 +7,36 @@ use minijinja::context;
 use super::systemd::unit_name;
 use super::templates::Template;
 use super::Renderer;
-use crate::bundle::Bundle;
-use crate::model::{Model, Site};
+use crate::bundle::fate::{Action, Validator};
+use crate::bundle::{Bundle, Fate};
+use crate::model::{layout, Model, Site, Tls};
+
+/// certbot's deploy hook: nginx picks up a renewed certificate.
+const CERTBOT_HOOK: &str = "#!/bin/sh
+# Installed by blueprint setup.sh: nginx picks up renewed certificates.
+exec systemctl reload nginx.service
+";
 
 /// Releases kept per site by `blueprint-deploy` (the reference keeps five for rollback).
 const RELEASES_KEPT: u32 = 5;
+/// Largest release tarball `blueprint-deploy` accepts, as sent (1 GiB): the deploy user cannot
+/// fill the disk through it.
+const MAX_RELEASE_STREAM: u64 = 1 << 30;
+/// Largest release once unpacked (4 GiB): a small tarball of zeros cannot fill it either.
+const MAX_RELEASE_UNPACKED: u64 = 4 << 30;
 
 /// Adds `files/etc/logrotate.d/blueprint-<site>`.
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
-    let text = renderer.render(Template::Logrotate, &context! { site => site.name });
-    bundle.add(
-        ["files/etc/logrotate.d/blueprint-", &site.name].concat(),
+    let view = context! {
+        site => site.name,
+        app_logs => layout::site_path(&site.name, "shared/logs"),
+        nginx_logs => layout::nginx_log_dir(&site.name),
+    };
+    let text = renderer.render(Template::Logrotate, &view);
+    bundle.add_host_file(
+        &["/etc/logrotate.d/blueprint-", &site.name].concat(),
         text,
-        0o644,
+        Fate::root(0o644),
     );
 }
 
@@ -40,7 +57,11 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
         Template::Sudoers,
         &context! { user => host.deploy_user, units => units },
     );
-    bundle.add("files/etc/sudoers.d/blueprint-deploy", sudoers, 0o644);
+    bundle.add_host_file(
+        "/etc/sudoers.d/blueprint-deploy",
+        sudoers,
+        Fate::root(0o440).validated_by(Validator::Visudo),
+    );
     let sites: Vec<_> = model
         .sites
         .iter()
@@ -51,42 +72,74 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
                 .filter(|svc| svc.enabled)
                 .map(|svc| unit_name(&site.name, &svc.name))
                 .collect();
-            context! { name => site.name, units => enabled }
+            context! { name => site.name, units => enabled, static_dir => site.static_dir }
         })
         .collect();
     let deploy = renderer.render(
         Template::DeployScript,
-        &context! { sites => sites, keep => RELEASES_KEPT },
+        &context! {
+            sites => sites,
+            keep => RELEASES_KEPT,
+            max_stream => MAX_RELEASE_STREAM,
+            max_unpacked => MAX_RELEASE_UNPACKED,
+            sites_root => layout::SITES_ROOT,
+            state_root => layout::STATE_ROOT,
+        },
     );
-    bundle.add("files/usr/local/sbin/blueprint-deploy", deploy, 0o755);
-    let keys = renderer.render(
-        Template::AuthorizedKeys,
-        &context! { keys => host.admin_keys },
+    bundle.add_host_file(
+        "/usr/local/sbin/blueprint-deploy",
+        deploy,
+        Fate::root(0o755),
     );
-    bundle.add(
-        format!("files/home/{}/.ssh/authorized_keys", host.deploy_user),
-        keys,
-        0o644,
-    );
-    if host.harden_ssh {
-        bundle.add(
-            "files/etc/ssh/sshd_config.d/50-blueprint.conf",
-            renderer.render(Template::Sshd, &context! { host }),
-            0o644,
+    // Root-owned, outside the deploy user's home: root never writes in a tree that user
+    // controls (a swapped temp file there would let it aim root's write anywhere).
+    // (No keys is only possible with `harden_ssh = false`: then the deploy user has no way in.)
+    if !host.admin_keys.is_empty() {
+        let keys = renderer.render(
+            Template::AuthorizedKeys,
+            &context! { keys => host.admin_keys },
+        );
+        bundle.add_host_file(
+            &layout::authorized_keys(&host.deploy_user),
+            keys,
+            Fate::root(0o644).validated_by(Validator::AuthorizedKeys),
         );
     }
+    // Always present: it names the root-owned keys file. The hardening lines are optional.
+    let sshd = context! { host, keys_root => layout::AUTHORIZED_KEYS_ROOT };
+    bundle.add_host_file(
+        "/etc/ssh/sshd_config.d/50-blueprint.conf",
+        renderer.render(Template::Sshd, &sshd),
+        Fate::root(0o644)
+            .validated_by(Validator::Sshd)
+            .then(Action::RestartSsh),
+    );
     if host.fail2ban {
-        bundle.add(
-            "files/etc/fail2ban/jail.d/blueprint.conf",
-            renderer.render(Template::Fail2ban, &context! { host }),
-            0o644,
+        // Every site's error log by name: fail2ban expands log paths only when it starts, so
+        // a new site changes this file and so restarts the jail.
+        let logs: Vec<String> = model
+            .sites
+            .iter()
+            .map(|site| [&layout::nginx_log_dir(&site.name), "/error.log"].concat())
+            .collect();
+        bundle.add_host_file(
+            "/etc/fail2ban/jail.d/blueprint.conf",
+            renderer.render(Template::Fail2ban, &context! { host, logs }),
+            Fate::root(0o644).then(Action::RestartFail2ban),
         );
     }
     if host.unattended_upgrades {
-        bundle.add(
-            "files/etc/apt/apt.conf.d/52blueprint-unattended-upgrades",
+        bundle.add_host_file(
+            "/etc/apt/apt.conf.d/52blueprint-unattended-upgrades",
             renderer.render(Template::UnattendedUpgrades, &()),
-            0o644,
+            Fate::root(0o644),
+        );
+    }
+    if model.sites.iter().any(|s| s.tls == Tls::Acme) {
+        bundle.add_host_file(
+            "/etc/letsencrypt/renewal-hooks/deploy/blueprint-reload-nginx",
+            CERTBOT_HOOK.to_owned(),
+            Fate::root(0o755),
         );
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod escape;
 mod host;
+mod host_dirs;
 mod nginx;
 mod plan;
 mod setup;

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::templates::Template;
 use super::Renderer;
-use crate::bundle::Bundle;
-use crate::model::{Cdn, Model, Os, RateLimit, Site};
+use crate::bundle::{Bundle, Fate};
+use crate::model::{layout, Cdn, Model, Os, RateLimit, Site};
 
 /// Cloudflare's published edge ranges (<https://www.cloudflare.com/ips/>), trusted for
 /// `CF-Connecting-IP`. Kept in the bundle so a build is offline and reviewable.
@@ -52,6 +52,8 @@ struct SiteView<'a> {
     client_max_body_size: &'a str,
     cloudflare: bool,
     static_root: Option<String>,
+    log_dir: String,
+    tls_dir: String,
 }
 
 #[derive(Serialize)]
@@ -85,20 +87,20 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
         Os::Debian12 => "1.22",
         Os::Ubuntu2404 => "1.24",
     };
-    bundle.add(
-        "files/etc/nginx/nginx.conf",
+    bundle.add_host_file(
+        "/etc/nginx/nginx.conf",
         renderer.render(Template::NginxConf, &ConfView { nginx_version }),
-        0o644,
+        Fate::nginx(),
     );
-    bundle.add(
-        "files/etc/nginx/snippets/blueprint-acme.conf",
+    bundle.add_host_file(
+        "/etc/nginx/snippets/blueprint-acme.conf",
         renderer.render(Template::NginxAcme, &()),
-        0o644,
+        Fate::nginx(),
     );
-    bundle.add(
-        "files/etc/nginx/snippets/blueprint-proxy.conf",
+    bundle.add_host_file(
+        "/etc/nginx/snippets/blueprint-proxy.conf",
         renderer.render(Template::NginxProxy, &()),
-        0o644,
+        Fate::nginx(),
     );
     if model
         .sites
@@ -106,10 +108,10 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
         .any(|s| s.behind == Some(Cdn::Cloudflare))
     {
         let view = minijinja::context! { ranges => CLOUDFLARE_RANGES };
-        bundle.add(
-            "files/etc/nginx/snippets/blueprint-cloudflare.conf",
+        bundle.add_host_file(
+            "/etc/nginx/snippets/blueprint-cloudflare.conf",
             renderer.render(Template::NginxCloudflare, &view),
-            0o644,
+            Fate::nginx(),
         );
     }
 }
@@ -126,7 +128,9 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         static_root: site
             .static_dir
             .as_ref()
-            .map(|dir| ["/srv/sites/", &site.name, "/current/", dir].concat()),
+            .map(|dir| layout::site_path(&site.name, &["current/", dir].concat())),
+        log_dir: layout::nginx_log_dir(&site.name),
+        tls_dir: [layout::TLS_ROOT, "/", &site.name].concat(),
     };
     let proxied: Vec<RouteView> = site
         .services
@@ -142,12 +146,12 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             })
         })
         .collect();
-    bundle.add(
-        ["files/etc/nginx/sites-available/", &site.name, ".conf"].concat(),
+    bundle.add_host_file(
+        &["/etc/nginx/sites-available/", &site.name, ".conf"].concat(),
         renderer.render(
             Template::NginxSite,
             &minijinja::context! { site => view, proxied => proxied },
         ),
-        0o644,
+        Fate::nginx(),
     );
 }

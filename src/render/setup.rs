@@ -2,16 +2,15 @@
 //! `plan.sh` (the desired state as bash data). The logic is fixed; only `plan.sh` varies with the
 //! input, and every value in it is quoted with the `sh` filter.
 
-use std::ops::Bound::{Excluded, Included};
-
 use serde::Serialize;
 
 use super::escape::{ShAssoc, ShWords};
+use super::host_dirs::host_dirs;
 use super::systemd::unit_name;
 use super::templates::Template;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::{Database, Model, Tls};
+use crate::model::{layout, Database, Model, Tls};
 
 /// plan.sh's arrays, each already quoted for bash by [`ShWords`] / [`ShAssoc`] (keyed by site or
 /// unit name, in model order). Built here in one pass rather than by template loops: on a host
@@ -20,6 +19,7 @@ use crate::model::{Database, Model, Tls};
 struct PlanArrays {
     packages: ShWords,
     files: ShWords,
+    dirs: ShWords,
     sites: ShWords,
     site_domains: ShAssoc,
     site_tls: ShAssoc,
@@ -39,22 +39,19 @@ struct PlanArrays {
 impl PlanArrays {
     fn new(model: &Model, bundle: &Bundle) -> Self {
         let mut files = ShWords::separated_by("\n  ");
-        let home = format!("/home/{}/", model.host.deploy_user);
-        // Paths are sorted, so `files/…` is one contiguous range ('0' follows '/' in ASCII).
-        for (path, file) in bundle
-            .files
-            .range::<str, _>((Included("files/"), Excluded("files0")))
-        {
-            files.push(&host_file(
-                path,
-                file.mode(),
-                &model.host.deploy_user,
-                &home,
-            ));
+        for (path, file) in &bundle.files {
+            if let Some(fate) = file.fate() {
+                files.push(&fate.plan_line(path.trim_start_matches("files")));
+            }
+        }
+        let mut dirs = ShWords::separated_by("\n  ");
+        for dir in host_dirs(model) {
+            dirs.push(&dir.plan_line());
         }
         let mut arrays = Self {
             packages: packages(model).into_iter().collect(),
             files,
+            dirs,
             ..Self::default()
         };
         for site in &model.sites {
@@ -133,20 +130,12 @@ fn packages(model: &Model) -> Vec<&'static str> {
     packages
 }
 
-/// How setup.sh installs a file under `files/`: `"<path on the host> <mode> <owner> <group>"`.
-/// `home` is the deploy user's home directory with a trailing `/`.
-fn host_file(path: &str, bundle_mode: u32, deploy: &str, home: &str) -> String {
-    let target = path.trim_start_matches("files");
-    let (mode, owner) = if target.starts_with("/etc/sudoers.d/") {
-        ("0440", "root")
-    } else if target.starts_with(home) {
-        ("0600", deploy)
-    } else if bundle_mode & 0o111 != 0 {
-        ("0755", "root")
-    } else {
-        ("0644", "root")
-    };
-    [target, " ", mode, " ", owner, " ", owner].concat()
+/// `lib/blueprint.sh`: the steps of setup.sh, the same for every bundle. A plain bash source in
+/// `blueprints/setup/lib.sh` (shellchecked and tested as written), bundled under the header.
+const SETUP_LIB_SOURCE: &str = include_str!("../../blueprints/setup/lib.sh");
+
+fn setup_lib() -> String {
+    ["# ", super::HEADER, "\n", SETUP_LIB_SOURCE].concat()
 }
 
 /// Adds `setup.sh`, `lib/blueprint.sh` and `plan.sh`.
@@ -157,12 +146,14 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         os_version => model.host.os.os_release_version(),
         pg_major => model.host.os.postgres_major(),
         plan => PlanArrays::new(model, bundle),
+        layout => minijinja::context! {
+            sites_root => layout::SITES_ROOT,
+            state_root => layout::STATE_ROOT,
+            tls_root => layout::TLS_ROOT,
+            nginx_log_root => layout::NGINX_LOG_ROOT,
+        },
     };
     bundle.add("plan.sh", renderer.render(Template::PlanSh, &view), 0o644);
-    bundle.add(
-        "lib/blueprint.sh",
-        renderer.render(Template::SetupLib, &view),
-        0o644,
-    );
+    bundle.add("lib/blueprint.sh", setup_lib(), 0o644);
     bundle.add("setup.sh", renderer.render(Template::SetupSh, &view), 0o755);
 }

@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use super::templates::Template;
 use super::Renderer;
-use crate::bundle::Bundle;
-use crate::model::{Database, Limits, Site};
+use crate::bundle::fate::Action;
+use crate::bundle::{Bundle, Fate};
+use crate::model::{layout, Database, Limits, Site};
 
 #[derive(Serialize)]
 struct ServiceView<'a> {
@@ -20,6 +21,8 @@ struct ServiceView<'a> {
 #[derive(Serialize)]
 struct UnitView<'a> {
     site: &'a str,
+    /// `/srv/sites/<site>`.
+    root: &'a str,
     database: bool,
     /// `KEY=value` for each of the site's env vars, sorted by key; quoted by the template.
     env: &'a [String],
@@ -35,9 +38,11 @@ pub(super) fn unit_name(site: &str, service: &str) -> String {
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
     // The same for every unit of the site: built once.
     let env: Vec<String> = site.env.iter().map(|(k, v)| [k, "=", v].concat()).collect();
+    let root = layout::site_root(&site.name);
     for svc in &site.services {
         let view = UnitView {
             site: &site.name,
+            root: &root,
             database: site.database == Database::Postgres,
             env: &env,
             service: ServiceView {
@@ -50,11 +55,11 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             },
         };
         let unit = unit_name(&site.name, &svc.name);
-        let path = ["files/etc/systemd/system/", &unit, ".service"].concat();
-        bundle.add(
-            path,
+        let path = ["/etc/systemd/system/", &unit, ".service"].concat();
+        bundle.add_host_file(
+            &path,
             renderer.render(Template::SystemdService, &view),
-            0o644,
+            Fate::root(0o644).then(Action::RestartUnit(unit)),
         );
     }
 }

@@ -6,8 +6,6 @@
 pub enum Template {
     /// `setup.sh`, the entry point.
     SetupSh,
-    /// `lib/blueprint.sh`, the steps.
-    SetupLib,
     /// `plan.sh`, the desired state as bash data.
     PlanSh,
     /// `PLAN.md`.
@@ -46,9 +44,8 @@ pub enum Template {
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 19] = [
+    pub const ALL: [Template; 18] = [
         Template::SetupSh,
-        Template::SetupLib,
         Template::PlanSh,
         Template::PlanMd,
         Template::NginxConf,
@@ -77,7 +74,6 @@ impl Template {
         }
         match self {
             Template::SetupSh => t!("setup/setup.sh.j2"),
-            Template::SetupLib => t!("setup/lib.sh.j2"),
             Template::PlanSh => t!("setup/plan.sh.j2"),
             Template::PlanMd => t!("PLAN.md.j2"),
             Template::NginxConf => t!("nginx/nginx.conf.j2"),

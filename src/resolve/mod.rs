@@ -45,7 +45,7 @@ pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<Model, Report> {
         .iter()
         .filter_map(|(name, site)| resolver.site(name, site, host.as_ref()))
         .collect();
-    resolver.assign_ports(raw, &mut sites);
+    resolver.assign_ports(raw, &mut sites, host.as_ref().map(|h| h.ssh_port));
     resolver.unique_across_host(raw);
     match (host, resolver.diagnostics.is_empty()) {
         (Some(host), true) => Ok(Model { host, sites }),
@@ -107,6 +107,15 @@ impl Resolver<'_> {
         }
         admin_keys.sort();
         admin_keys.dedup();
+        if raw.admin_keys.is_empty() && raw.harden_ssh.unwrap_or(true) {
+            self.report(
+                raw.name.span(),
+                Invalid::new(
+                    "`admin_keys` is missing from `[host]`",
+                    "add `admin_keys = [\"keys/ops.pub\"]`: the deploy user logs in with these keys only, and with password logins off nobody else could log in to deploy",
+                ),
+            );
+        }
         let deploy_user = match &raw.deploy_user {
             Some(user) => self
                 .check(user.span(), names::user_name(user.get_ref()))
@@ -125,7 +134,8 @@ impl Resolver<'_> {
                             format!("ssh_port {} is not a TCP port", port.get_ref()),
                             "use a port from 1 to 65535",
                         )
-                    }),
+                    })
+                    .and_then(ports::ssh_port),
             ),
         };
         Some(Host {
@@ -484,10 +494,13 @@ impl Resolver<'_> {
 
     /// Gives every service its port: explicit ones are checked, the others take free ports of
     /// their site's block in name order.
-    fn assign_ports(&mut self, raw: &RawConfig, sites: &mut [Site]) {
+    fn assign_ports(&mut self, raw: &RawConfig, sites: &mut [Site], ssh_port: Option<u16>) {
         let slot_owner: BTreeMap<u16, &str> =
             sites.iter().map(|s| (s.slot, s.name.as_str())).collect();
         let mut used: BTreeMap<u16, String> = BTreeMap::new();
+        if let Some(port) = ssh_port {
+            used.insert(port, "sshd (`ssh_port`)".to_owned());
+        }
         // Pass 1: explicit ports, so defaulted ones can skip them.
         for site in sites.iter() {
             let raw_site = raw.sites.get(site.name.as_str()).map(Spanned::get_ref);

@@ -111,12 +111,18 @@ fn fail2ban_accepts_the_jails() {
             let tmp = tempdir();
             let conf = tmp.path().join("fail2ban");
             copy_tree(std::path::Path::new("/etc/fail2ban"), &conf);
-            // The nginx jail reads the sites' error logs: give the glob one file to find.
-            let sites = tmp.path().join("srv");
-            std::fs::create_dir_all(sites.join("site/shared/logs/nginx")).unwrap();
-            std::fs::write(sites.join("site/shared/logs/nginx/error.log"), "").unwrap();
+            // The nginx jail names every site's error log, as nginx creates them on the host.
+            let logs = tmp.path().join("log");
             let jail = read(&built.dir.join(&rel))
-                .replace("/srv/sites/", &format!("{}/", sites.display()));
+                .replace("/var/log/nginx/", &format!("{}/", logs.display()));
+            for path in jail
+                .split_whitespace()
+                .filter(|w| w.ends_with("/error.log"))
+            {
+                let path = std::path::Path::new(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, "").unwrap();
+            }
             std::fs::write(conf.join("jail.d/blueprint.conf"), jail).unwrap();
             let ran = run(Command::new(&client).arg("-c").arg(&conf).arg("-t"));
             if !ran.success {

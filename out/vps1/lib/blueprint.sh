@@ -6,17 +6,19 @@
 # Principles:
 #   - Every write goes to a temp file in the target directory, then `mv` (atomic rename): a kill at
 #     any point never leaves a half-written file live.
-#   - An intention ("this unit must be restarted") is recorded under /var/lib/blueprint/state/pending
+#   - An intention ("this unit must be restarted") is recorded under $BP_STATE/pending
 #     BEFORE the change it follows from, and cleared only AFTER the action ran, so an interrupted run
 #     is finished by the next one. Records of what was applied are written after the action.
 #   - No secret is ever passed in argv (visible in ps) or printed: secrets go through pipes, bash
 #     builtins and exported environment variables only. Never add `set -x` here.
 #   - --check reads only: no apt, no writes, no restarts.
 
-BP_STATE=/var/lib/blueprint/state
-BP_STAGING=/var/lib/blueprint/staging
-BP_ACME_WEBROOT=/var/lib/blueprint/acme
-BP_TLS=/etc/blueprint/tls
+# The host layout comes from plan.sh (BP_SITES_ROOT, BP_STATE_ROOT, BP_TLS_ROOT), which
+# blueprint renders from one Rust module; these are the names the steps use.
+BP_STATE=$BP_STATE_ROOT/state
+BP_STAGING=$BP_STATE_ROOT/staging
+BP_ACME_WEBROOT=$BP_STATE_ROOT/acme
+BP_TLS=$BP_TLS_ROOT
 BP_POLICY_RC=/usr/sbin/policy-rc.d
 BP_POLICY_MARK='# blueprint: no service starts during package installation'
 
@@ -142,7 +144,7 @@ bp_put() {
     chmod "$mode" -- "$tmp"
     if (($#)) && ! "$@" "$tmp"; then
         rm -f -- "$tmp"
-        bp_die "$dest: the bundle's version failed validation ($1); the live file is unchanged"
+        bp_die "$dest: the bundle's version failed validation (${*: -1}); the live file is unchanged"
     fi
     mv -fT -- "$tmp" "$dest"
     BP_CHANGED_FILES+=("$dest")
@@ -170,27 +172,77 @@ bp_preconditions() {
     if [[ $(id -u) != 0 ]]; then
         bp_die "run as root: sudo bash $BP_BUNDLE/setup.sh"
     fi
+    # shellcheck source=/dev/null
     id=$(. /etc/os-release && printf '%s' "${ID:-}")
+    # shellcheck source=/dev/null
     version=$(. /etc/os-release && printf '%s' "${VERSION_ID:-}")
     if [[ $id != "$BP_OS_ID" || $version != "$BP_OS_VERSION" ]]; then
         bp_die "this bundle is for $BP_OS_ID $BP_OS_VERSION, but this host runs ${id:-?} ${version:-?}. Set host.os in sites.toml, rebuild and copy the bundle again. Nothing was changed."
     fi
     if ! ((BP_CHECK)); then
-        install -d -m 0755 /var/lib/blueprint
+        install -d -m 0755 "$BP_STATE_ROOT"
         install -d -m 0700 "$BP_STATE" "$BP_STATE/pending" "$BP_STATE/current" "$BP_STATE/env"
         bp_lock
     fi
+    bp_accounts_ours
 }
 
-# One apply at a time. The lock's fd is closed for apt/dpkg (see bp_apt_install): a dpkg that
-# outlives a killed setup.sh must not hold it.
+# One apply at a time. The lock lives in the root-only state directory: a lock file other users
+# can open would let any of them stall setup.sh forever. Its fd is closed for apt/dpkg (see
+# bp_apt_install): a dpkg that outlives a killed setup.sh must not hold it.
 BP_LOCK_FD=
+BP_LOCK_WAIT=${BLUEPRINT_LOCK_WAIT:-600}
 bp_lock() {
-    exec {BP_LOCK_FD}>/var/lib/blueprint/lock
+    exec {BP_LOCK_FD}>"$BP_STATE/lock"
     if ! flock -n "$BP_LOCK_FD"; then
-        bp_info "another setup.sh is running on this host; waiting for it to finish"
-        flock "$BP_LOCK_FD"
+        bp_info "another setup.sh is running on this host; waiting up to ${BP_LOCK_WAIT}s for it to finish"
+        flock -w "$BP_LOCK_WAIT" "$BP_LOCK_FD" ||
+            bp_die "another setup.sh still holds $BP_STATE/lock after ${BP_LOCK_WAIT}s (see: fuser -v $BP_STATE/lock); nothing was changed"
     fi
+}
+
+# --- accounts ---------------------------------------------------------------------------------
+
+# Accounts blueprint created, one name a line. A site or deploy user that already exists but is
+# not listed here is someone else's account (`ubuntu`, `tss`, …): taking it over would hand its
+# files to a site, or overwrite how it logs in. Refused before any change.
+BP_ACCOUNTS=$BP_STATE/accounts
+
+bp_account_recorded() { [[ -f $BP_ACCOUNTS ]] && grep -qxF -- "$1" "$BP_ACCOUNTS"; }
+
+bp_account_record() { # before the account is created: a run killed right after still owns it
+    bp_account_recorded "$1" && return 0
+    { bp_state_read accounts; printf '%s\n' "$1"; } | LC_ALL=C sort -u | bp_state_write accounts
+}
+
+# An account made by a blueprint version from before the record: a site user whose home is its
+# site directory and who cannot log in, or a deploy user whose authorized_keys blueprint wrote
+# (read as that user: root opens nothing inside a home another user controls).
+bp_account_legacy() {
+    local name=$1 kind=$2 entry
+    entry=$(getent passwd "$name") || return 1
+    case $kind in
+    site) [[ $entry == *":$BP_SITES_ROOT/$name:/usr/sbin/nologin" ]] ;;
+    deploy) runuser -u "$name" -- head -n 1 "/home/$name/.ssh/authorized_keys" 2>/dev/null |
+        grep -qxF "# $BP_GENERATED_HEADER" ;;
+    esac
+}
+
+bp_accounts_ours() {
+    local name kind bad=()
+    for name in "$BP_DEPLOY_USER" "${BP_SITES[@]}"; do
+        kind=site
+        [[ $name == "$BP_DEPLOY_USER" ]] && kind=deploy
+        getent passwd "$name" >/dev/null || continue
+        bp_account_recorded "$name" && continue
+        if bp_account_legacy "$name" "$kind"; then
+            ((BP_CHECK)) || bp_account_record "$name"
+            continue
+        fi
+        bad+=("$name")
+    done
+    ((${#bad[@]} == 0)) && return 0
+    bp_die "account(s) ${bad[*]} already exist on this host and were not created by blueprint; rename the site or deploy_user in sites.toml (blueprint never takes over an existing account). Nothing was changed."
 }
 
 # --check: actions an interrupted run still owes (restart, reload) are drift too.
@@ -306,55 +358,103 @@ bp_packages() {
 # --- 3. users and directories -----------------------------------------------------------------
 
 bp_user_exists() { getent passwd "$1" >/dev/null; }
+bp_group_exists() { getent group "$1" >/dev/null; }
+
+# bp_account NAME system|login HOME SHELL: the user NAME with its own group NAME as primary
+# group. Repairs every half-done state a killed `useradd` can leave: a group without its user,
+# a user without its group (or with another primary group).
+bp_account() {
+    local name=$1 kind=$2 home=$3 shell=$4 args=()
+    if bp_user_exists "$name" && bp_group_exists "$name" && [[ $(id -gn "$name") == "$name" ]]; then
+        return 0
+    fi
+    if ((BP_CHECK)); then bp_drift "user $name or its group is missing"; return 0; fi
+    bp_account_record "$name"
+    [[ $kind == system ]] && args=(--system)
+    if ! bp_group_exists "$name"; then
+        groupadd "${args[@]}" "$name"
+        BP_CHANGES+=("created group $name")
+    fi
+    if ! bp_user_exists "$name"; then
+        if [[ $kind == system ]]; then
+            useradd --system --gid "$name" --no-user-group --home-dir "$home" --no-create-home \
+                --shell "$shell" "$name"
+        else
+            useradd --gid "$name" --no-user-group --create-home --home-dir "$home" --shell "$shell" "$name"
+        fi
+        BP_CHANGES+=("created user $name")
+    elif [[ $(id -gn "$name") != "$name" ]]; then
+        usermod -g "$name" "$name"
+        BP_CHANGES+=("made $name the primary group of user $name")
+    fi
+}
 
 bp_users() {
     bp_step "users and directories"
-    local site home=/home/$BP_DEPLOY_USER
-    # The deploy user: a normal login user (ssh with the admin keys, limited sudo).
-    if ! bp_user_exists "$BP_DEPLOY_USER"; then
-        if ((BP_CHECK)); then
-            bp_drift "deploy user $BP_DEPLOY_USER is missing"
-        else
-            useradd --create-home --home-dir "$home" --shell /bin/bash --user-group "$BP_DEPLOY_USER"
-            BP_CHANGES+=("created user $BP_DEPLOY_USER")
-        fi
-    fi
+    local site entry path mode owner group home=/home/$BP_DEPLOY_USER
+    # The deploy user: a normal login user (ssh with the admin keys, limited sudo). Its keys are
+    # in a root-owned file (see the sshd drop-in); nothing of its home is managed but the home
+    # itself, whose parent is root's.
+    bp_account "$BP_DEPLOY_USER" login "$home" /bin/bash
     if bp_user_exists "$BP_DEPLOY_USER"; then
         bp_dir "$home" 0750 "$BP_DEPLOY_USER" "$BP_DEPLOY_USER"
-        bp_dir "$home/.ssh" 0700 "$BP_DEPLOY_USER" "$BP_DEPLOY_USER"
+        bp_legacy_keys_remove
     fi
-
-    bp_dir /srv/sites 0755 root root
     for site in "${BP_SITES[@]}"; do
-        if ! bp_user_exists "$site"; then
+        bp_account "$site" system "$BP_SITES_ROOT/$site" /usr/sbin/nologin
+    done
+    for entry in "${BP_DIRS[@]}"; do
+        read -r path mode owner group <<<"$entry"
+        # A user that --check found missing has no directories to compare yet.
+        if ((BP_CHECK)) && ! getent group "$group" >/dev/null; then continue; fi
+        bp_dir "$path" "$mode" "$owner" "$group"
+    done
+    # nginx (www-data) is in no site's group: earlier versions added it for static sites.
+    for site in "${BP_SITES[@]}"; do
+        [[ -z ${BP_SITE_STATIC[$site]} ]] || bp_static_readable "$site"
+        if [[ " $(id -nG www-data 2>/dev/null) " == *" $site "* ]]; then
             if ((BP_CHECK)); then
-                bp_drift "site user $site is missing"
-                continue
-            fi
-            useradd --system --home-dir "/srv/sites/$site" --no-create-home \
-                --shell /usr/sbin/nologin --user-group "$site"
-            BP_CHANGES+=("created user $site")
-        fi
-        bp_dir "/srv/sites/$site" 0750 "$site" "$site"
-        bp_dir "/srv/sites/$site/releases" 0750 "$site" "$site"
-        bp_dir "/srv/sites/$site/shared" 0750 "$site" "$site"
-        bp_dir "/srv/sites/$site/shared/logs" 0750 "$site" "$site"
-        # nginx's master (root) writes here; root-owned so the site user cannot plant symlinks
-        # that root would then open for writing.
-        bp_dir "/srv/sites/$site/shared/logs/nginx" 0750 root "$site"
-        bp_dir "/srv/sites/$site/shared/uploads" 0750 "$site" "$site"
-        # nginx (www-data) reads static files of the release through the site's group, and
-        # every site's log directory is read by fail2ban as root only.
-        if [[ -n ${BP_SITE_STATIC[$site]} && " $(id -nG www-data 2>/dev/null) " != *" $site "* ]]; then
-            if ((BP_CHECK)); then
-                bp_drift "www-data is not in group $site (static files unreadable)"
+                bp_drift "www-data is in group $site"
             else
-                usermod -a -G "$site" www-data
-                BP_CHANGES+=("added www-data to group $site")
+                gpasswd -q -d www-data "$site" >/dev/null
+                BP_CHANGES+=("removed www-data from group $site")
                 bp_pending_set nginx-reload
             fi
         fi
     done
+}
+
+# A static site's live release readable to nginx (www-data) as "other", which blueprint-deploy
+# does for each release: releases made by hand or by an earlier version may lack it. Checked
+# and repaired as the site user, since the release is the site's own tree.
+bp_static_readable() {
+    local site=$1 static=${BP_SITE_STATIC[$1]} dir part parts fix=()
+    bp_user_exists "$site" || return 0
+    dir=$(readlink "$BP_SITES_ROOT/$site/current" 2>/dev/null) || return 0
+    [[ $dir == /* ]] || dir=$BP_SITES_ROOT/$site/$dir
+    [[ -d $dir/$static ]] || return 0
+    fix=("$dir")
+    IFS=/ read -ra parts <<<"$static"
+    for part in "${parts[@]}"; do dir=$dir/$part; fix+=("$dir"); done
+    # Anything under the static directory (or a directory on the way) that "other" cannot read.
+    if [[ -z $(runuser -u "$site" -- find "${fix[@]:0:${#fix[@]}-1}" -maxdepth 0 ! -perm -o+x -print -quit) &&
+        -z $(runuser -u "$site" -- find "$dir" \( -type d ! -perm -o+rx \) -o \( -type f ! -perm -o+r \) -print -quit) ]]; then
+        return 0
+    fi
+    if ((BP_CHECK)); then bp_drift "$site: nginx cannot read all of $dir"; return 0; fi
+    runuser -u "$site" -- chmod o+x "${fix[@]:0:${#fix[@]}-1}"
+    runuser -u "$site" -- chmod -R o+rX "$dir"
+    BP_CHANGES+=("$site: made $dir readable to nginx")
+}
+
+# Earlier versions wrote the deploy user's keys into its ~/.ssh. Removed as that user (root never
+# writes inside a home another user controls), and only the file blueprint wrote.
+bp_legacy_keys_remove() {
+    local keys=/home/$BP_DEPLOY_USER/.ssh/authorized_keys
+    runuser -u "$BP_DEPLOY_USER" -- head -n 1 "$keys" 2>/dev/null | grep -qxF "# $BP_GENERATED_HEADER" || return 0
+    if ((BP_CHECK)); then bp_drift "$keys is the one earlier blueprint versions wrote"; return 0; fi
+    runuser -u "$BP_DEPLOY_USER" -- rm -f -- "$keys"
+    BP_CHANGES+=("removed $keys (the keys now live in /etc/ssh/authorized_keys)")
 }
 
 # --- 4. secrets -------------------------------------------------------------------------------
@@ -362,8 +462,9 @@ bp_users() {
 # 64 hex characters from the kernel CSPRNG. Runs in a pipe: the value never is an argument.
 bp_random() { head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n'; }
 
-# A site's .env lives in a directory its user controls: read it without following a symlink the
-# user may have swapped in (root would otherwise copy e.g. /etc/shadow into the site's .env).
+# A site's .env is root's (0600) in the root-owned shared/, read by systemd for the units. Read
+# without following a symlink all the same: a host converted from the old layout, where shared/
+# was the site's, may still have one planted there.
 bp_env_read() { dd if="$1" iflag=nofollow status=none; }
 
 # Keys present in an env file ("KEY=..." lines).
@@ -376,7 +477,7 @@ bp_env_value() { bp_env_read "$1" | sed -n "s/^$2=//p" | tail -n 1; }
 # postgresql://<site>:<password>@127.0.0.1:5432/<site>. Empty when the operator changed the URL.
 bp_db_password() {
     local site=$1 url
-    url=$(bp_env_value "/srv/sites/$site/shared/.env" DATABASE_URL)
+    url=$(bp_env_value "$BP_SITES_ROOT/$site/shared/.env" DATABASE_URL)
     if [[ $url =~ ^postgresql://${site}:([0-9a-f]+)@127\.0\.0\.1:5432/${site}$ ]]; then
         printf '%s' "${BASH_REMATCH[1]}"
     fi
@@ -386,7 +487,7 @@ bp_secrets() {
     bp_step "secrets"
     local site env tmp key keys generated=() wanted=() have=() missing=() value
     for site in "${BP_SITES[@]}"; do
-        env=/srv/sites/$site/shared/.env
+        env=$BP_SITES_ROOT/$site/shared/.env
         if [[ -L $env || (-e $env && ! -f $env) ]]; then
             # Reading a planted symlink as root would copy its target into the site's .env.
             bp_die "$env is not a regular file; remove it and re-run"
@@ -406,14 +507,12 @@ bp_secrets() {
         if ((BP_CHECK)); then
             [[ -f $env ]] || { bp_drift "$env is missing"; continue; }
             ((${#missing[@]} == 0)) || bp_drift "$env lacks ${missing[*]}"
-            [[ $(bp_meta "$env") == "600 $site $site" ]] || bp_drift "$env is $(bp_meta "$env"), want 600 $site $site"
+            [[ $(bp_meta "$env") == "600 root root" ]] || bp_drift "$env is $(bp_meta "$env"), want 600 root root"
         elif [[ ! -f $env || ${#missing[@]} -gt 0 ]]; then
-            # Existing values are copied unchanged; only missing keys are appended. The new file
-            # is written in a root-only directory (same filesystem) and renamed into place: the
-            # site user can rename entries in shared/, so a temp file there could be swapped.
-            install -d -m 0700 /srv/sites/.blueprint
-            rm -f -- "/srv/sites/.blueprint/$site.env."*   # left by a killed run
-            tmp=$(mktemp "/srv/sites/.blueprint/$site.env.XXXXXX")
+            # Existing values are copied unchanged; only missing keys are appended, into a temp
+            # file beside it (shared/ is root's) that is renamed into place.
+            bp_clean_tmp "$env"
+            tmp=$(mktemp "$BP_SITES_ROOT/$site/shared/..env.bp-XXXXXX")
             chmod 0600 "$tmp"
             {
                 if [[ -s $env ]]; then
@@ -435,11 +534,10 @@ bp_secrets() {
                     fi
                 done
             } >"$tmp"
-            chown "$site:$site" "$tmp"
             mv -fT -- "$tmp" "$env"
             BP_CHANGES+=("$env: added ${missing[*]:-(new file)}")
-        elif [[ $(bp_meta "$env") != "600 $site $site" ]]; then
-            chown -h "$site:$site" "$env"
+        elif [[ $(bp_meta "$env") != "600 root root" ]]; then
+            chown -h root:root "$env"
             chmod 0600 "$env"
             BP_CHANGES+=("fixed mode/owner of $env")
         fi
@@ -613,68 +711,62 @@ bp_validate_sshd() {
     return "$rc"
 }
 
+# bp_validate NAME FILE: the validator plan.sh names for a file, run on its temp copy.
+bp_validate() {
+    case $1 in
+    visudo) visudo -qcf "$2" ;;
+    sshd) bp_validate_sshd "$2" ;;
+    # At least one key the deploy user can log in with: with password logins off, a keys file
+    # without one would lock the owner out.
+    keys) ssh-keygen -lf "$2" >/dev/null 2>&1 ;;
+    *) bp_die "blueprint bug: unknown validator $1" ;;
+    esac
+}
+
+# bp_file ENTRY: install one BP_FILES entry ("path mode owner group stage validator actions").
+# Its actions are recorded as pending before the new file goes live, so a kill between the
+# two still ends in the action on the next run.
+bp_file() {
+    local path mode owner group stage validator actions action a
+    read -r path mode owner group stage validator actions <<<"$1"
+    # Every path is absolute and below a directory: ${path%/*} is its dirname, no process.
+    if [[ ! -d ${path%/*} ]]; then
+        if ((BP_CHECK)); then bp_drift "$path is missing"; return 0; fi
+        install -d -m 0755 "${path%/*}"
+    fi
+    if [[ $actions != - ]] && ! ((BP_CHECK)) && ! bp_same_content "$BP_BUNDLE/files$path" "$path"; then
+        IFS=, read -ra action <<<"$actions"
+        for a in "${action[@]}"; do bp_pending_set "$a"; done
+    fi
+    if [[ $validator == - ]]; then
+        bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
+    else
+        bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group" bp_validate "$validator"
+    fi
+}
+
+# Entries of BP_FILES in STAGE (direct | nginx), into BP_STAGE_FILES.
+bp_stage_files() {
+    local entry rest
+    BP_STAGE_FILES=()
+    for entry in "${BP_FILES[@]}"; do
+        rest=${entry#* * * * }
+        [[ ${rest%% *} == "$1" ]] && BP_STAGE_FILES+=("$entry")
+    done
+    return 0
+}
+
 bp_files() {
     bp_step "files"
-    local entry path mode owner group unit
-    for entry in "${BP_FILES[@]}"; do
-        read -r path mode owner group <<<"$entry"
-        case $path in
-        /etc/nginx/*) continue ;;
-        esac
-        # Every path is absolute and below a directory: ${path%/*} is its dirname, no process.
-        if ! ((BP_CHECK)) && [[ ! -d ${path%/*} ]]; then
-            install -d -m 0755 "${path%/*}"
-        fi
-        if ((BP_CHECK)) && [[ ! -d ${path%/*} ]]; then
-            bp_drift "$path is missing"
-            continue
-        fi
-        # Changes that need a service action are recorded as pending before the file goes live.
-        case $path in
-        /etc/systemd/system/*.service)
-            unit=${path##*/}
-            unit=${unit%.service}
-            if ! ((BP_CHECK)) && ! cmp -s -- "$BP_BUNDLE/files$path" "$path"; then
-                bp_pending_set daemon-reload
-                bp_pending_set "restart-$unit"
-            fi
-            bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
-            ;;
-        /etc/sudoers.d/*)
-            bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group" visudo -qcf
-            ;;
-        /etc/ssh/sshd_config.d/*)
-            if ! ((BP_CHECK)) && ! cmp -s -- "$BP_BUNDLE/files$path" "$path"; then bp_pending_set ssh-reload; fi
-            bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group" bp_validate_sshd
-            ;;
-        /etc/fail2ban/*)
-            if ! ((BP_CHECK)) && ! cmp -s -- "$BP_BUNDLE/files$path" "$path"; then bp_pending_set fail2ban-restart; fi
-            bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
-            ;;
-        *)
-            bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
-            ;;
-        esac
-    done
+    local entry
+    bp_stage_files direct
+    for entry in "${BP_STAGE_FILES[@]}"; do bp_file "$entry"; done
     # The units' Documentation= points here.
     if ((BP_CHECK)) && [[ ! -d /etc/blueprint ]]; then
         bp_drift "/etc/blueprint/PLAN.md is missing"
     else
         ((BP_CHECK)) || install -d -m 0755 /etc/blueprint
         bp_put "$BP_BUNDLE/PLAN.md" /etc/blueprint/PLAN.md 0644 root root
-    fi
-    # Renewed certificates are picked up by reloading nginx.
-    if bp_in_list acme "${BP_SITE_TLS[@]}"; then
-        local hook
-        hook=$(mktemp)
-        printf '#!/bin/sh\n# Installed by blueprint setup.sh: nginx picks up renewed certificates.\nexec systemctl reload nginx.service\n' >"$hook"
-        if ((BP_CHECK)) && [[ ! -d /etc/letsencrypt/renewal-hooks/deploy ]]; then
-            bp_drift "certbot deploy hook is missing"
-        else
-            ((BP_CHECK)) || install -d -m 0755 /etc/letsencrypt/renewal-hooks/deploy
-            bp_put "$hook" /etc/letsencrypt/renewal-hooks/deploy/blueprint-reload-nginx 0755 root root
-        fi
-        rm -f -- "$hook"
     fi
 }
 
@@ -694,12 +786,9 @@ bp_nginx() {
     bp_step "nginx"
     local entry path mode owner group site stage=$BP_STAGING/nginx out
     bp_removed_sites
+    bp_stage_files nginx
     if ((BP_CHECK)); then
-        for entry in "${BP_FILES[@]}"; do
-            read -r path mode owner group <<<"$entry"
-            [[ $path == /etc/nginx/* ]] || continue
-            bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
-        done
+        for entry in "${BP_STAGE_FILES[@]}"; do bp_file "$entry"; done
         for site in "${BP_SITES[@]}"; do
             bp_symlink "../sites-available/$site.conf" "/etc/nginx/sites-enabled/$site.conf"
         done
@@ -722,9 +811,8 @@ bp_nginx() {
     rm -rf -- "$stage"
     install -d -m 0700 "$BP_STAGING"
     cp -a /etc/nginx "$stage"
-    for entry in "${BP_FILES[@]}"; do
+    for entry in "${BP_STAGE_FILES[@]}"; do
         read -r path mode owner group <<<"$entry"
-        [[ $path == /etc/nginx/* ]] || continue
         install -D -m "$mode" -o "$owner" -g "$group" "$BP_BUNDLE/files$path" "$stage/${path#/etc/nginx/}"
     done
     install -d -m 0755 "$stage/sites-enabled"
@@ -740,15 +828,8 @@ bp_nginx() {
     fi
     rm -rf -- "$stage"
 
-    # Validated: install what differs. Reload is recorded as pending first, so a kill between
-    # two files still ends in a reload on the next run.
-    for entry in "${BP_FILES[@]}"; do
-        read -r path mode owner group <<<"$entry"
-        [[ $path == /etc/nginx/* ]] || continue
-        cmp -s -- "$BP_BUNDLE/files$path" "$path" || bp_pending_set nginx-reload
-        [[ -d ${path%/*} ]] || install -d -m 0755 "${path%/*}"
-        bp_put "$BP_BUNDLE/files$path" "$path" "$mode" "$owner" "$group"
-    done
+    # Validated: install what differs (each file records its reload as pending first).
+    for entry in "${BP_STAGE_FILES[@]}"; do bp_file "$entry"; done
     install -d -m 0755 /etc/nginx/sites-enabled
     for site in "${BP_SITES[@]}"; do
         [[ $(readlink "/etc/nginx/sites-enabled/$site.conf" 2>/dev/null) == "../sites-available/$site.conf" ]] ||
@@ -769,9 +850,8 @@ bp_nginx() {
 # enabled, and no removed site still is.
 bp_nginx_current() {
     local entry path mode owner group site
-    for entry in "${BP_FILES[@]}"; do
+    for entry in "${BP_STAGE_FILES[@]}"; do
         read -r path mode owner group <<<"$entry"
-        [[ $path == /etc/nginx/* ]] || continue
         bp_same_content "$BP_BUNDLE/files$path" "$path" || return 1
         [[ $(bp_meta "$path") == "$(bp_mode "$mode") $owner $group" ]] || return 1
     done
@@ -806,7 +886,7 @@ bp_systemd() {
         for unit in "${BP_UNITS[@]}"; do
             if [[ ${BP_UNIT_ENABLED[$unit]} == 1 ]]; then
                 systemctl is-enabled -q "$unit.service" 2>/dev/null || bp_drift "$unit.service is not enabled"
-                if [[ -e /srv/sites/${BP_UNIT_SITE[$unit]}/current ]] && ! systemctl is-active -q "$unit.service"; then
+                if [[ -e $BP_SITES_ROOT/${BP_UNIT_SITE[$unit]}/current ]] && ! systemctl is-active -q "$unit.service"; then
                     bp_drift "$unit.service is not running"
                 fi
             else
@@ -821,8 +901,8 @@ bp_systemd() {
         bp_pending_clear daemon-reload
     fi
     for site in "${BP_SITES[@]}"; do
-        site_current[$site]=$(readlink "/srv/sites/$site/current" 2>/dev/null || true)
-        site_env[$site]=$(bp_sha "/srv/sites/$site/shared/.env")
+        site_current[$site]=$(readlink "$BP_SITES_ROOT/$site/current" 2>/dev/null || true)
+        site_env[$site]=$(bp_sha "$BP_SITES_ROOT/$site/shared/.env")
     done
     for unit in "${BP_UNITS[@]}"; do
         site=${BP_UNIT_SITE[$unit]}
@@ -843,7 +923,7 @@ bp_systemd() {
             BP_CHANGES+=("enabled $unit.service")
         fi
         target=${site_current[$site]}
-        if [[ -z $target || ! -e /srv/sites/$site/current ]]; then
+        if [[ -z $target || ! -e $BP_SITES_ROOT/$site/current ]]; then
             # ConditionPathExists would skip it anyway; nothing to run until a release exists.
             BP_WAITING+=("$unit")
             bp_pending_clear "restart-$unit"
@@ -923,7 +1003,7 @@ bp_retire() {
         } | sort -u | while read -r site; do
             [[ -n $site ]] || continue
             bp_in_list "$site" "${BP_SITES[@]}" && continue
-            [[ -e /srv/sites/$site ]] && printf '%s\n' "$site"
+            [[ -e $BP_SITES_ROOT/$site ]] && printf '%s\n' "$site"
             true
         done | bp_state_write retired
         printf '%s\n' "${BP_SITES[@]}" | bp_state_write sites
@@ -979,7 +1059,7 @@ bp_services_hardening() {
             fi
         fi
     fi
-    if ((BP_HARDEN_SSH)) && ! ((BP_CHECK)) && bp_pending ssh-reload; then
+    if ! ((BP_CHECK)) && bp_pending ssh-reload; then
         bp_step "sshd"
         # Validated when the drop-in was installed. Restart, not reload: on SIGHUP sshd closes its
         # listening socket and re-executes itself, and `systemctl reload` returns before it
@@ -1064,7 +1144,7 @@ bp_summary() {
         site=${BP_UNIT_SITE[$unit]}
         [[ ${BP_UNIT_ENABLED[$unit]} == 1 ]] || continue
         [[ -n ${BP_UNIT_HEALTH[$unit]} ]] || continue
-        [[ -e /srv/sites/$site/current ]] || continue
+        [[ -e $BP_SITES_ROOT/$site/current ]] || continue
         r=$(bp_probe "$site" "${BP_UNIT_HEALTH[$unit]}")
         code=${r%% *}
         url=${r#* }
@@ -1073,12 +1153,12 @@ bp_summary() {
     done
     for site in "${BP_SITES[@]}"; do
         [[ -n ${BP_SITE_STATIC[$site]} ]] || continue
-        if [[ -e /srv/sites/$site/current ]]; then
+        if [[ -e $BP_SITES_ROOT/$site/current ]]; then
             r=$(bp_probe "$site" /)
             BP_PROBES+=("$site (static): ${r#* } -> ${r%% *}")
             [[ ${r%% *} =~ ^[23] ]] || bp_warn "$site: ${r#* } answers ${r%% *} through nginx"
         else
-            BP_PROBES+=("$site (static): waiting for a release (/srv/sites/$site/current)")
+            BP_PROBES+=("$site (static): waiting for a release ($BP_SITES_ROOT/$site/current)")
         fi
     done
 
@@ -1088,9 +1168,9 @@ bp_summary() {
     for r in "${BP_CHANGES[@]}"; do printf '  %s\n' "$r"; done
     printf 'restarted: %s\n' "${BP_RESTARTED[*]:-none}"
     printf 'reloaded: %s\n' "${BP_RELOADED[*]:-none}"
-    for unit in "${BP_WAITING[@]}"; do printf 'waiting for a release: %s (deploy to /srv/sites/%s/current)\n' "$unit" "${BP_UNIT_SITE[$unit]}"; done
+    for unit in "${BP_WAITING[@]}"; do printf 'waiting for a release: %s (deploy to %s/%s/current)\n' "$unit" "$BP_SITES_ROOT" "${BP_UNIT_SITE[$unit]}"; done
     for r in "${BP_PROBES[@]}"; do printf 'site %s\n' "$r"; done
-    for r in "${BP_AWAITING[@]}"; do printf 'secret awaiting a value: %s (edit /srv/sites/%s/shared/.env, then re-run setup.sh)\n' "$r" "${r%%:*}"; done
+    for r in "${BP_AWAITING[@]}"; do printf 'secret awaiting a value: %s (edit %s/%s/shared/.env, then re-run setup.sh)\n' "$r" "$BP_SITES_ROOT" "${r%%:*}"; done
     for site in "${BP_PLACEHOLDERS[@]}"; do printf 'certificate still a self-signed placeholder: %s\n' "$site"; done
     for r in "${BP_SKIPPED[@]}"; do printf 'skipped: %s\n' "$r"; done
     for site in "${BP_RETIRED[@]}"; do
@@ -1098,8 +1178,8 @@ bp_summary() {
         printf '  rm -f /etc/nginx/sites-available/%s.conf /etc/logrotate.d/blueprint-%s\n' "$site" "$site"
         printf '  rm -f /etc/systemd/system/%s-*.service && systemctl daemon-reload\n' "$site"
         printf '  runuser -u postgres -- dropdb --if-exists %s && runuser -u postgres -- dropuser --if-exists %s\n' "$site" "$site"
-        printf '  certbot delete --cert-name %s; rm -rf /etc/blueprint/tls/%s\n' "$site" "$site"
-        printf '  rm -rf /srv/sites/%s && userdel %s\n' "$site" "$site"
+        printf '  certbot delete --cert-name %s; rm -rf %s/%s\n' "$site" "$BP_TLS" "$site"
+        printf '  rm -rf %s/%s %s/%s && userdel %s\n' "$BP_SITES_ROOT" "$site" "$BP_NGINX_LOG_ROOT" "$site" "$site"
     done
     for r in "${BP_WARNINGS[@]}"; do printf 'WARNING: %s\n' "$r"; done
     n=$((${#BP_CHANGED_FILES[@]} + ${#BP_CHANGES[@]} + ${#BP_RESTARTED[@]} + ${#BP_RELOADED[@]}))

@@ -15,8 +15,16 @@ ALTER ROLE "chienstreats" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLI
 -- Unset or empty: the role keeps its password (PostgreSQL would take '' as "no password").
 \getenv db_password BLUEPRINT_DB_PASSWORD
 \if :{?db_password}
+-- Neither statement may reach the server's log, whatever logging is on: the SELECT carries the
+-- password as a literal, and so does the ALTER it generates (also when it fails).
+SET log_statement = 'none';
+SET log_min_duration_statement = -1;
+SET log_min_error_statement = 'panic';
 SELECT format('ALTER ROLE %I PASSWORD %L', 'chienstreats', :'db_password')
 WHERE :'db_password' <> '' \gexec
+RESET log_statement;
+RESET log_min_duration_statement;
+RESET log_min_error_statement;
 \endif
 
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', 'chienstreats', 'chienstreats', 'UTF8')

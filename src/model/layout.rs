@@ -1,0 +1,53 @@
+//! Stage 2 (model): where things live on the host. Every absolute path the bundle writes or
+//! names is built here, once, so the renderers, plan.sh and the templates agree by construction
+//! (a path typed twice in two languages is how one copy ends up wrong).
+
+/// Parent of every site's tree: `/srv/sites/<site>/{releases,shared,current}`.
+pub const SITES_ROOT: &str = "/srv/sites";
+/// Root-only state of setup.sh (records, pending actions, the lock).
+pub const STATE_ROOT: &str = "/var/lib/blueprint";
+/// Certificates nginx reads: one directory per site with `fullchain.pem` and `privkey.pem`.
+pub const TLS_ROOT: &str = "/etc/blueprint/tls";
+/// nginx's logs, one root-owned directory per site. Not under the site's tree: nginx's master
+/// (root) opens these files, so no directory on their path may belong to a site or to an app
+/// (CVE-2016-1247).
+pub const NGINX_LOG_ROOT: &str = "/var/log/nginx";
+/// Authorized keys served by sshd from a root-owned place (`AuthorizedKeysFile`), so root never
+/// writes inside a home directory another user controls.
+pub const AUTHORIZED_KEYS_ROOT: &str = "/etc/ssh/authorized_keys";
+
+/// `/srv/sites/<site>`.
+pub fn site_root(site: &str) -> String {
+    [SITES_ROOT, "/", site].concat()
+}
+
+/// A path inside a site's tree, e.g. `site_path("shop", "shared/.env")`.
+pub fn site_path(site: &str, rel: &str) -> String {
+    [SITES_ROOT, "/", site, "/", rel].concat()
+}
+
+/// `/var/log/nginx/<site>`.
+pub fn nginx_log_dir(site: &str) -> String {
+    [NGINX_LOG_ROOT, "/", site].concat()
+}
+
+/// `/etc/ssh/authorized_keys/<user>`.
+pub fn authorized_keys(user: &str) -> String {
+    [AUTHORIZED_KEYS_ROOT, "/", user].concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_joined_without_doubled_slashes() {
+        assert_eq!(site_root("shop"), "/srv/sites/shop");
+        assert_eq!(
+            site_path("shop", "shared/.env"),
+            "/srv/sites/shop/shared/.env"
+        );
+        assert_eq!(nginx_log_dir("shop"), "/var/log/nginx/shop");
+        assert_eq!(authorized_keys("deploy"), "/etc/ssh/authorized_keys/deploy");
+    }
+}
