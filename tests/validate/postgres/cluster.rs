@@ -45,9 +45,12 @@ pub(super) fn pg_bin() -> Option<PathBuf> {
     Some(bin)
 }
 
-/// `runuser`, whose presence [`pg_bin`] checked.
-fn runuser() -> PathBuf {
-    support::tool("postgres", "runuser").expect("checked by pg_bin")
+/// `program` run as the `postgres` user (through `runuser`, whose presence [`pg_bin`] checked).
+fn as_postgres(program: PathBuf) -> Command {
+    let runuser = support::tool("postgres", "runuser").expect("checked by pg_bin");
+    let mut cmd = Command::new(runuser);
+    cmd.args(["-u", "postgres", "--"]).arg(program);
+    cmd
 }
 
 /// A running throwaway cluster; stopped (immediately) and deleted on drop.
@@ -72,9 +75,7 @@ impl Cluster {
         let dir = tempdir();
         std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown cluster dir");
         let data = dir.path().join("data");
-        let initdb = run(Command::new(runuser())
-            .args(["-u", "postgres", "--"])
-            .arg(bin.join("initdb"))
+        let initdb = run(as_postgres(bin.join("initdb"))
             .args([
                 "--no-sync",
                 "-U",
@@ -100,9 +101,7 @@ impl Cluster {
                 cluster.port,
                 cluster.socket_dir.display()
             );
-            let started = run(Command::new(runuser())
-                .args(["-u", "postgres", "--"])
-                .arg(cluster.bin.join("pg_ctl"))
+            let started = run(as_postgres(cluster.bin.join("pg_ctl"))
                 .arg("-D")
                 .arg(&cluster.data)
                 .arg("-l")
@@ -179,9 +178,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = run(Command::new(runuser())
-            .args(["-u", "postgres", "--"])
-            .arg(self.bin.join("pg_ctl"))
+        let _ = run(as_postgres(self.bin.join("pg_ctl"))
             .arg("-D")
             .arg(&self.data)
             .args(["-m", "immediate", "-w", "stop"]));

@@ -15,6 +15,8 @@ mod cluster;
 mod idempotence;
 mod isolation;
 
+use std::path::Path;
+
 use cluster::{pg_bin, Cluster};
 use idempotence::{apply_twice, sql_files};
 use isolation::{
@@ -22,6 +24,36 @@ use isolation::{
 };
 
 use super::support::{assert_no_failures, bundles, Built};
+
+/// `check` on each bundle in a thread of its own, each with a fresh cluster; all their failures.
+fn on_fresh_clusters(
+    bundles: &[Built],
+    bin: &Path,
+    check: impl Fn(&Built, &Cluster) -> Vec<String> + Sync,
+) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bundles
+            .iter()
+            .map(|built| {
+                let check = &check;
+                scope.spawn(move || check(built, &Cluster::start(bin)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("no panic"))
+            .collect()
+    })
+}
+
+/// Whether the bundle has SQL for two or more sites (what the isolation checks need).
+fn has_two_databases(built: &Built) -> bool {
+    sql_files(built)
+        .iter()
+        .filter(|(site, _)| site != "host")
+        .count()
+        >= 2
+}
 
 #[test]
 fn sql_is_idempotent() {
@@ -31,35 +63,22 @@ fn sql_is_idempotent() {
         .filter(|b| !sql_files(b).is_empty())
         .collect();
     assert!(!with_sql.is_empty(), "no bundle has SQL");
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = with_sql
-            .iter()
-            .map(|built| {
-                let bin = &bin;
-                scope.spawn(move || {
-                    let cluster = Cluster::start(bin);
-                    match apply_twice(built, &cluster) {
-                        Err(e) => Some(e),
-                        Ok((first, second, _)) if first != second => Some(format!(
-                            "bundle {}: the catalog after the second run of its SQL differs from the first:\n{}",
-                            built.name,
-                            similar::TextDiff::from_lines(&first, &second)
-                                .unified_diff()
-                                .header("run 1", "run 2")
-                        )),
-                        Ok((first, _, _)) if std::env::var_os("BP_SHOW_FINGERPRINT").is_some() => {
-                            eprintln!("fingerprint of bundle {}:\n{first}", built.name);
-                            None
-                        }
-                        Ok(_) => None,
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().expect("no panic"))
-            .collect()
+    let failures = on_fresh_clusters(&with_sql, &bin, |built, cluster| {
+        match apply_twice(built, cluster) {
+            Err(e) => vec![e],
+            Ok((first, second, _)) if first != second => vec![format!(
+                "bundle {}: the catalog after the second run of its SQL differs from the first:\n{}",
+                built.name,
+                similar::TextDiff::from_lines(&first, &second)
+                    .unified_diff()
+                    .header("run 1", "run 2")
+            )],
+            Ok((first, _, _)) if std::env::var_os("BP_SHOW_FINGERPRINT").is_some() => {
+                eprintln!("fingerprint of bundle {}:\n{first}", built.name);
+                vec![]
+            }
+            Ok(_) => vec![],
+        }
     });
     assert_no_failures("postgres idempotence", &failures);
 }
@@ -67,50 +86,24 @@ fn sql_is_idempotent() {
 #[test]
 fn site_databases_are_isolated() {
     let Some(bin) = pg_bin() else { return };
-    let multi: Vec<Built> = bundles()
-        .into_iter()
-        .filter(|b| {
-            sql_files(b)
-                .iter()
-                .filter(|(site, _)| site != "host")
-                .count()
-                >= 2
-        })
-        .collect();
+    let multi: Vec<Built> = bundles().into_iter().filter(has_two_databases).collect();
     assert!(
         !multi.is_empty(),
         "no bundle has two databases (tests/fixtures/two-databases.toml should)"
     );
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = multi
-            .iter()
-            .map(|built| {
-                let bin = &bin;
-                scope.spawn(move || {
-                    let cluster = Cluster::start(bin);
-                    let sites = match apply_twice(built, &cluster) {
-                        Ok((_, _, sites)) => sites,
-                        Err(e) => return vec![e],
-                    };
-                    let mut failures = check_isolation(built, &cluster, &sites);
-                    if let Err(e) =
-                        check_stray_grant_is_revoked(built, &cluster, &sites[0], &sites[1])
-                    {
-                        failures.push(e);
-                    }
-                    if let Err(e) =
-                        check_no_password_keeps_the_role_password(built, &cluster, &sites[0])
-                    {
-                        failures.push(e);
-                    }
-                    failures
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("no panic"))
-            .collect()
+    let failures = on_fresh_clusters(&multi, &bin, |built, cluster| {
+        let sites = match apply_twice(built, cluster) {
+            Ok((_, _, sites)) => sites,
+            Err(e) => return vec![e],
+        };
+        let mut failures = check_isolation(built, cluster, &sites);
+        if let Err(e) = check_stray_grant_is_revoked(built, cluster, &sites[0], &sites[1]) {
+            failures.push(e);
+        }
+        if let Err(e) = check_no_password_keeps_the_role_password(built, cluster, &sites[0]) {
+            failures.push(e);
+        }
+        failures
     });
     assert_no_failures("postgres isolation", &failures);
 }
@@ -120,13 +113,7 @@ fn postgres_checks_can_fail() {
     let Some(bin) = pg_bin() else { return };
     let built = bundles()
         .into_iter()
-        .find(|b| {
-            sql_files(b)
-                .iter()
-                .filter(|(site, _)| site != "host")
-                .count()
-                >= 2
-        })
+        .find(has_two_databases)
         .expect("a bundle with two databases");
     let (site, _) = sql_files(&built)
         .into_iter()
