@@ -35,7 +35,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError};
 
-use crate::support::root;
+use crate::support::{in_ci, root};
 use checks::check_accepted;
 use generators::cfg_strategy;
 use hostile::{benign, hostile, occurrences, place, Field, FIELDS, FREE_TEXT};
@@ -82,7 +82,7 @@ fn bash() -> Option<&'static str> {
             .status()
             .is_ok_and(|s| s.success())
     });
-    if !found && std::env::var("CI").is_ok_and(|v| v == "true") {
+    if !found && in_ci() {
         panic!("bash is required in CI");
     }
     found.then_some("bash")
