@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::support::{root, snapshot_settings, stem, toml_files};
+use crate::support::{inputs, root, snapshot_settings, stem};
 
 /// Every file of the bundle joined under `==== path (mode) ====` headers. `lib/blueprint.sh` is
 /// the same for every bundle (the plain source `blueprints/setup/lib.sh` under a header), so it
@@ -27,12 +27,6 @@ fn combined(bundle: &blueprint::bundle::Bundle) -> String {
         }
     }
     out
-}
-
-fn inputs() -> Vec<std::path::PathBuf> {
-    let mut inputs = vec![std::path::PathBuf::from("sites.toml")];
-    inputs.extend(toml_files("tests/fixtures"));
-    inputs
 }
 
 #[test]

@@ -13,6 +13,14 @@ fn blueprint(args: &[&str], cwd: &Path) -> Output {
         .expect("binary runs")
 }
 
+/// `blueprint build --config <config> --out <out> [extra…]`, run in `cwd`.
+fn build(config: &Path, out: &Path, extra: &[&str], cwd: &Path) -> Output {
+    let (config, out) = (config.display().to_string(), out.display().to_string());
+    let mut args = vec!["build", "--config", &config, "--out", &out];
+    args.extend_from_slice(extra);
+    blueprint(&args, cwd)
+}
+
 fn code(out: &Output) -> i32 {
     out.status.code().expect("exited normally")
 }
@@ -36,25 +44,9 @@ fn build_then_check_then_stale() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let config = root().join("sites.toml");
-    let args = |check: bool| {
-        let mut a = vec![
-            "build".to_owned(),
-            "--config".to_owned(),
-            config.display().to_string(),
-            "--out".to_owned(),
-            out.display().to_string(),
-        ];
-        if check {
-            a.push("--check".to_owned());
-        }
-        a
-    };
     let run = |check: bool| {
-        let a = args(check);
-        blueprint(
-            &a.iter().map(String::as_str).collect::<Vec<_>>(),
-            dir.path(),
-        )
+        let extra: &[&str] = if check { &["--check"] } else { &[] };
+        build(&config, &out, extra, dir.path())
     };
     // Nothing on disk yet: stale.
     assert_eq!(code(&run(true)), 1);
@@ -102,16 +94,7 @@ fn invalid_input_writes_nothing_and_keeps_the_old_bundle() {
     std::fs::create_dir_all(out.join("vps1")).unwrap();
     std::fs::write(out.join("vps1/sentinel"), "previous bundle").unwrap();
     let bad = root().join("tests/errors/many.toml");
-    let result = blueprint(
-        &[
-            "build",
-            "--config",
-            &bad.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ],
-        dir.path(),
-    );
+    let result = build(&bad, &out, &[], dir.path());
     assert_eq!(code(&result), 2);
     let entries: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -131,16 +114,7 @@ fn an_unwritable_output_keeps_the_previous_bundle() {
     let out = dir.path().join("out");
     std::fs::write(&out, "not a directory").unwrap();
     let config = root().join("sites.toml");
-    let result = blueprint(
-        &[
-            "build",
-            "--config",
-            &config.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ],
-        dir.path(),
-    );
+    let result = build(&config, &out, &[], dir.path());
     assert_eq!(code(&result), 2);
     assert!(String::from_utf8_lossy(&result.stderr).contains("cannot write the bundle"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a directory");

@@ -3,6 +3,7 @@
 //! - `diagnostics`: the bad-input corpus in `tests/errors/`, pinned message by message.
 //! - `cli`: exit codes and what reaches stdout/stderr.
 //! - `validate`: every artifact checked by the real program that consumes it.
+//! - `properties`: proptest over generated, hostile and mutated configs.
 
 mod bundles;
 mod cli;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, runnable on a fresh Debian 12 machine as root: installs the real tools
-# every generated artifact is checked with, then runs every test. CI calls exactly this.
+# every generated artifact is checked with, runs the static gates (rustfmt, clippy with the MSRV,
+# and shellcheck on every script), then every test. CI calls exactly this.
 #
 #   bash tests/run.sh
 set -euo pipefail
@@ -35,6 +36,49 @@ if ! command -v gixy >/dev/null 2>&1; then
 fi
 
 export CI="${CI:-}"
+
+# Static gates, before any test runs. rustfmt and clippy are rustup components a minimal toolchain
+# may lack.
+if command -v rustup >/dev/null 2>&1; then
+    for component in rustfmt clippy; do
+        rustup component list --installed | grep -q "^$component-" || rustup component add "$component"
+    done
+fi
+# Formatting: the package (src, tests, benches), and the fuzz target (its own workspace).
+cargo fmt --check
+rustfmt --check --edition 2021 fuzz/fuzz_targets/*.rs
+# Every clippy warning is an error. This is also the MSRV check: only a newer toolchain than
+# Cargo.toml's `rust-version` exists here, so no `cargo +1.88` build; instead clippy's
+# `incompatible_msrv` lint (denied in Cargo.toml) reads rust-version and rejects every std item
+# stabilized after it. Its limits: clippy exempts #[test] functions from it, and it sees std APIs,
+# not language features.
+cargo clippy --locked --all-targets --quiet -- -D warnings
+# The MSRV, continued: no locked dependency may declare a newer `rust-version` than ours.
+cargo metadata --locked --format-version 1 | python3 -c '
+import json, sys
+meta = json.load(sys.stdin)
+version = lambda v: tuple(int(x) for x in (v.split(".") + ["0", "0"])[:3])
+packages = {p["id"]: p for p in meta["packages"]}
+msrv = packages[meta["resolve"]["root"]]["rust_version"]
+late = [
+    "%s %s needs Rust %s" % (p["name"], p["version"], p["rust_version"])
+    for p in (packages[n["id"]] for n in meta["resolve"]["nodes"])
+    if p["rust_version"] and version(p["rust_version"]) > version(msrv)
+]
+if late:
+    sys.exit("dependencies newer than the MSRV %s:\n  %s" % (msrv, "\n  ".join(late)))
+'
+# Every shell script in the repo, by name (*.sh) or shebang, under `shellcheck -x` at its default
+# severity (.shellcheckrc resolves `source=` paths from each script's directory). Left out: the
+# templates blueprints/*.j2 and the committed bundle out/, whose rendered scripts
+# tests/validate/bash.rs checks for every bundle.
+mapfile -t scripts < <(
+    git ls-files -z |
+        xargs -0 awk 'FNR == 1 { if (FILENAME ~ /\.sh$/ || /^#!.*[\/ ](ba)?sh([ \t]|$)/) print FILENAME; nextfile }' |
+        grep -v -e '^out/' -e '\.j2$'
+)
+shellcheck -x "${scripts[@]}"
+
 cargo build --locked --quiet
 cargo test --locked --quiet 2>&1
 # The bundle applied to freshly booted machines (systemd-nspawn), as a user would: scp + ssh.

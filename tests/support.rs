@@ -19,6 +19,19 @@ pub(crate) fn toml_files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The valid inputs every bundle test covers: the shipped example, then every
+/// `tests/fixtures/*.toml`, as paths relative to the root.
+pub(crate) fn inputs() -> Vec<PathBuf> {
+    let mut inputs = vec![PathBuf::from("sites.toml")];
+    inputs.extend(toml_files("tests/fixtures"));
+    inputs
+}
+
+/// Whether we run in CI, where a missing tool is a failure instead of a skip.
+pub(crate) fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
 /// insta settings that write snapshots to the top-level `snapshots/` directory.
 pub(crate) fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();

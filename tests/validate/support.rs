@@ -8,7 +8,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-use crate::support::{root, toml_files};
+use crate::support::{in_ci, inputs, root};
 
 /// One input compiled and written to a private temporary directory.
 pub(super) struct Built {
@@ -54,9 +54,7 @@ impl Built {
 /// The shipped example plus every `tests/fixtures/*.toml`, each built into its own temp dir with
 /// the library API (never read from `out/`).
 pub(super) fn bundles() -> Vec<Built> {
-    let mut inputs = vec![PathBuf::from("sites.toml")];
-    inputs.extend(toml_files("tests/fixtures"));
-    inputs
+    inputs()
         .into_iter()
         .map(|input| {
             let config = root().join(&input);
@@ -77,11 +75,6 @@ pub(super) fn bundles() -> Vec<Built> {
             }
         })
         .collect()
-}
-
-/// Whether we run in CI, where a missing tool is a failure instead of a skip.
-pub(super) fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Reports a missing prerequisite: panics in CI, prints a loud skip message otherwise.
