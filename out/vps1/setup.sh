@@ -26,7 +26,8 @@ fi
 bp_listed=$(cd "$BP_BUNDLE" && sed 's/^[0-9a-f]\{64\}  //' SHA256SUMS | LC_ALL=C sort)
 bp_present=$(cd "$BP_BUNDLE" && find . ! -type d ! -path ./SHA256SUMS -printf '%P\n' | LC_ALL=C sort)
 if [[ $bp_listed != "$bp_present" ]]; then
-    diff <(printf '%s\n' "$bp_listed") <(printf '%s\n' "$bp_present") | sed -n 's/^> /  not listed: /p; s/^< /  missing: /p' >&2
+    { diff <(printf '%s\n' "$bp_listed") <(printf '%s\n' "$bp_present") || true; } |
+        sed -n 's/^> /  not listed: /p; s/^< /  missing: /p' >&2
     bp_refuse " (files not listed in it)."
 fi
 unset bp_listed bp_present

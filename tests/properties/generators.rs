@@ -247,7 +247,12 @@ pub(super) fn cfg_strategy() -> impl Strategy<Value = Cfg> {
         "[a-zA-Z0-9._%+-]{1,12}@[a-z]{1,8}\\.[a-z]{2,4}",
         proptest::option::of(select(&["shipper", "ops_1", "deploy"][..]).prop_map(str::to_owned)),
         // Clear of nginx (80, 443) and of every slot's block (3100–13099), as resolve requires.
-        proptest::option::of(prop_oneof![1u16..=79, 81u16..=442, 444u16..=3099, 13100u16..=65535]),
+        proptest::option::of(prop_oneof![
+            1u16..=79,
+            81u16..=442,
+            444u16..=3099,
+            13100u16..=65535
+        ]),
         proptest::array::uniform4(proptest::option::of(any::<bool>())),
         sites,
         slots,

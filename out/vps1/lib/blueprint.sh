@@ -78,10 +78,11 @@ bp_state_write() {
 }
 bp_state_read() { if [[ -f $BP_STATE/$1 ]]; then cat -- "$BP_STATE/$1"; fi; }
 
-# Remove temp files a killed run left next to DEST (ours are ".<name>.bp-XXXXXX").
+# Remove temp files a killed run left next to DEST (ours are ".<name>.bp-XXXXXX"). Every path
+# is absolute, so ${dest%/*} is its directory (no dirname process: this runs for every file).
 bp_clean_tmp() {
     local dest=$1 f
-    for f in "$(dirname -- "$dest")/.$(basename -- "$dest").bp-"*; do
+    for f in "${dest%/*}/.${dest##*/}.bp-"*; do
         [[ -e $f || -L $f ]] && rm -f -- "$f"
     done
     return 0
@@ -138,7 +139,7 @@ bp_put() {
         return 0
     fi
     bp_clean_tmp "$dest"
-    tmp=$(mktemp "$(dirname -- "$dest")/.$(basename -- "$dest").bp-XXXXXX")
+    tmp=$(mktemp "${dest%/*}/.${dest##*/}.bp-XXXXXX")
     cat -- "$src" >"$tmp"
     chown "$owner:$group" -- "$tmp"
     chmod "$mode" -- "$tmp"
@@ -159,7 +160,7 @@ bp_symlink() {
     BP_PUT_CHANGED=1
     if ((BP_CHECK)); then bp_drift "symlink $link should point to $target"; return 0; fi
     bp_clean_tmp "$link"
-    tmp="$(dirname -- "$link")/.$(basename -- "$link").bp-$$"
+    tmp="${link%/*}/.${link##*/}.bp-$$"
     ln -sfn -- "$target" "$tmp"
     mv -fT -- "$tmp" "$link"
     BP_CHANGED_FILES+=("$link -> $target")
@@ -404,7 +405,7 @@ bp_users() {
         bp_account "$site" system "$BP_SITES_ROOT/$site" /usr/sbin/nologin
     done
     for entry in "${BP_DIRS[@]}"; do
-        read -r path mode owner group <<<"$entry"
+        read -r path mode owner group _ <<<"$entry"
         # A user that --check found missing has no directories to compare yet.
         if ((BP_CHECK)) && ! getent group "$group" >/dev/null; then continue; fi
         bp_dir "$path" "$mode" "$owner" "$group"
@@ -734,6 +735,8 @@ bp_file() {
         if ((BP_CHECK)); then bp_drift "$path is missing"; return 0; fi
         install -d -m 0755 "${path%/*}"
     fi
+    # A temp file a killed run left beside the live one goes, whether or not the file changes.
+    ((BP_CHECK)) || bp_clean_tmp "$path"
     if [[ $actions != - ]] && ! ((BP_CHECK)) && ! bp_same_content "$BP_BUNDLE/files$path" "$path"; then
         IFS=, read -ra action <<<"$actions"
         for a in "${action[@]}"; do bp_pending_set "$a"; done
@@ -802,6 +805,8 @@ bp_nginx() {
     # Nothing to change and nginx running: the live configuration is the one an earlier run
     # validated, so the scratch copy and `nginx -t` (most of this step) are skipped.
     if bp_nginx_current && systemctl is-active -q nginx; then
+        # Temp files a killed run left beside unchanged files go all the same.
+        for entry in "${BP_STAGE_FILES[@]}"; do bp_clean_tmp "${entry%% *}"; done
         bp_nginx_apply
         return 0
     fi
@@ -812,7 +817,7 @@ bp_nginx() {
     install -d -m 0700 "$BP_STAGING"
     cp -a /etc/nginx "$stage"
     for entry in "${BP_STAGE_FILES[@]}"; do
-        read -r path mode owner group <<<"$entry"
+        read -r path mode owner group _ <<<"$entry"
         install -D -m "$mode" -o "$owner" -g "$group" "$BP_BUNDLE/files$path" "$stage/${path#/etc/nginx/}"
     done
     install -d -m 0755 "$stage/sites-enabled"
@@ -851,7 +856,7 @@ bp_nginx() {
 bp_nginx_current() {
     local entry path mode owner group site
     for entry in "${BP_STAGE_FILES[@]}"; do
-        read -r path mode owner group <<<"$entry"
+        read -r path mode owner group _ <<<"$entry"
         bp_same_content "$BP_BUNDLE/files$path" "$path" || return 1
         [[ $(bp_meta "$path") == "$(bp_mode "$mode") $owner $group" ]] || return 1
     done
