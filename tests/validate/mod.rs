@@ -14,6 +14,7 @@ mod host;
 mod logrotate;
 mod nginx;
 mod postgres;
+mod ratelimit;
 mod support;
 mod systemd;
 mod testssl;

@@ -51,6 +51,29 @@ impl Built {
     }
 }
 
+impl Built {
+    /// `config` (the text of a sites.toml) compiled and written to a temp dir, for checks that
+    /// need a host of their own. Relative key paths resolve against the repository root.
+    pub(super) fn from_config(name: &str, config: &str) -> Built {
+        let tmp = tempdir();
+        let path = tmp.path().join("sites.toml");
+        std::fs::write(
+            &path,
+            config.replace("${REPO}", &root().display().to_string()),
+        )
+        .expect("write sites.toml");
+        let bundle = blueprint::compile(&path)
+            .unwrap_or_else(|report| panic!("{name} does not compile:\n{report}"));
+        let (dir, _) = blueprint::bundle::write::write(&bundle, &tmp.path().join("out"))
+            .unwrap_or_else(|e| panic!("writing the bundle of {name}: {e}"));
+        Built {
+            name: name.to_owned(),
+            dir,
+            _tmp: tmp,
+        }
+    }
+}
+
 /// The shipped example plus every `tests/fixtures/*.toml`, each built into its own temp dir with
 /// the library API (never read from `out/`).
 pub(super) fn bundles() -> Vec<Built> {

@@ -136,6 +136,11 @@ impl Cluster {
         ran.stdout
     }
 
+    /// The server's log so far.
+    pub(super) fn log(&self) -> String {
+        std::fs::read_to_string(self.socket_dir.join("server.log")).unwrap_or_default()
+    }
+
     /// Applies one bundle SQL file as setup.sh does.
     pub(super) fn apply(&self, file: &Path, password: &str) -> Ran {
         run(self
