@@ -59,6 +59,8 @@ boot() { # boot NAME [OS]: boots a fresh machine of OS (default: the pass's E2E_
     . "$S/state.env"
 }
 m() { "$machine/ssh.sh" "$S" "$@"; }
+# shellcheck source=tests/e2e/security.sh
+. "$here/security.sh"
 wait_ssh() { # until the machine's sshd accepts a connection again (at most ~15 s)
     local _
     for _ in $(seq 60); do m true 2>/dev/null && return 0; sleep 0.25; done
@@ -108,8 +110,7 @@ check "generated secrets exist and never appear in setup.sh output" test "$leak"
 samples=$(m 'grep -c "^/usr/bin/apt-get\|^runuser\|^psql\|^useradd\|^openssl" /tmp/ps.log' || true)
 hits=$(m "sed -n 's/^[A-Z_]*=//p' /srv/sites/*/shared/.env | sed 's|.*:\([0-9a-f]*\)@.*|\1|' | grep -E '^[0-9a-f]{64}\$' >/tmp/secrets; grep -cFf /tmp/secrets /tmp/ps.log" || true)
 check "no secret in any process's argv during the first apply ($hits hits; $samples sampled setup commands)" test "$hits" = 0 -a "${samples:-0}" -gt 0
-check ".env is 0600 site:site" test "$(m "stat -c '%a %U %G' /srv/sites/shop/shared/.env")" = "600 shop shop"
-check "nginx log dir is root:site 0750" test "$(m "stat -c '%a %U %G' /srv/sites/shop/shared/logs/nginx")" = "750 root shop"
+security_layout
 
 # Stand-in releases: server.pl for the proxied sites, a page for the static site.
 "$machine/scp.sh" "$S" "$here/server.pl" machine:/root/server.pl
@@ -177,6 +178,11 @@ check "unknown Host on port 80 gets an empty reply (444; curl exit 52, got $rc)"
 rc=0; curl -sk --max-time 10 --resolve "unknown.test:$HTTPS_PORT:127.0.0.1" "https://unknown.test:$HTTPS_PORT/" >/dev/null || rc=$?
 check "unknown name on 443 is refused in the TLS handshake (curl exit $rc)" test "$rc" = 35
 
+security_static
+security_proxy_headers
+security_port_properties
+security_app_plants_logs
+
 # The hardened units still write where they must (logs, uploads) and nowhere else.
 # (Pauses keep these requests inside shop's rate limit of 2r/s, burst 5.)
 sleep 3
@@ -220,6 +226,21 @@ b=$(http blog.test /)
 check "after rollback blog serves r1 again ($b)" test "$b" = "blog release r1"
 check "blueprint-deploy refuses an unknown site" bash -c "! $(printf '%q ' "${dssh[@]}") sudo -n /usr/local/sbin/blueprint-deploy root --list 2>/dev/null"
 
+# The services' sites shipped through blueprint-deploy too: it restarts their units, and the
+# next setup.sh must not restart them again for the same release.
+mkdir -p "$work/app" && cp "$here/server.pl" "$work/app/server.pl"
+tar -czf "$work/app.tar.gz" -C "$work/app" .
+for site in shop crm; do
+    check "deploy user: sudo blueprint-deploy $site < release.tar.gz" bash -c "$(printf '%q ' "${dssh[@]}") sudo -n /usr/local/sbin/blueprint-deploy $site <$(printf '%q' "$work/app.tar.gz")"
+done
+sleep 1
+b=$(http crm.test /deployed)
+check "crm serves the deployed release ($b)" test "$b" = "service=app user=crm path=/deployed"
+security_deploy_history
+security_deploy_user_race
+security_lock
+security_manifest
+
 # Rate limit (shop /: 2r/s burst 5): 12 quick requests, some answer 429. Kept below fail2ban's
 # nginx-limit-req threshold (20) so the test's address is not banned.
 codes=$(for _ in $(seq 12); do code_https shop.test /; echo; done | sort | uniq -c | xargs)
@@ -232,7 +253,7 @@ rc=0
 m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/apply3.log" 2>&1 || rc=$?
 time_rerun=$(since "$t")
 check "no-change re-run exits 0 (${time_rerun}s)" test "$rc" = 0
-check "no-change re-run: files changed 0, restarted none, reloaded none, 'no changes'" bash -c "
+check "no-change re-run after deploys: files changed 0, restarted none, reloaded none, 'no changes'" bash -c "
     grep -qx 'files changed: 0' '$work/apply3.log' && grep -qx 'other changes: 0' '$work/apply3.log' &&
     grep -qx 'restarted: none' '$work/apply3.log' && grep -qx 'reloaded: none' '$work/apply3.log' &&
     grep -qx 'no changes' '$work/apply3.log'"
@@ -283,6 +304,7 @@ restarted=$(sed -n 's/^restarted: //p' "$work/apply5.log")
 check "a changed .env restarts that site's units only ($restarted)" test "$rc/$restarted" = "0/shop-api shop-web"
 check "a filled-in secret is no longer listed as awaiting" bash -c "! grep -q '^secret awaiting' '$work/apply5.log'"
 check "the filled-in value is kept" test "$(m "grep -c '^PAYMENT_KEY=filled-by-operator\$' /srv/sites/shop/shared/.env")" = 1
+security_half_done_repaired
 
 # Without BLUEPRINT_SKIP_ACME, certbot fails fast offline and the run still succeeds.
 t=$(now)
@@ -323,6 +345,8 @@ rc=0; curl -s --max-time 10 -H 'Host: crm.test' "http://127.0.0.1:$HTTP_PORT/" >
 check "removed site: nginx no longer answers for crm.test (curl exit $rc)" test "$rc" = 52
 rc=0; m 'cd /root/removed && bash setup.sh --check' >/dev/null 2>&1 || rc=$?
 check "removed site: --check exits 0" test "$rc" = 0
+st=$(m 'fail2ban-client status nginx-limit-req' 2>&1 | sed -n 's/.*File list:\s*//p')
+check "fail2ban's jail follows the sites' logs (restarted when the set changed: $st)" bash -c "[[ '$st' == *'/var/log/nginx/shop/error.log'* && '$st' != *'/var/log/nginx/crm/'* ]]"
 
 # Firewall (skipped in containers by default; BLUEPRINT_FIREWALL_IN_CONTAINER=1 forces it here,
 # the machine has CAP_NET_ADMIN). A listener on 8080 is reachable from outside before, not after.
@@ -360,6 +384,8 @@ rc=0; m 'cd /root/other && bash setup.sh' >"$work/wrong-os.log" 2>&1 || rc=$?
 check "a bundle for $other_os is refused on $os (exit $rc)" bash -c "test '$rc' != 0 && grep -q 'this bundle is for ${other_os/-/ }' '$work/wrong-os.log'"
 out=$(m 'find /etc /srv /var/lib/blueprint /usr/sbin -newer /tmp/fresh 2>/dev/null || true')
 if [[ -z $out ]]; then pass "fresh host: --check and the refused bundle wrote nothing"; else fail "fresh host: --check and the refused bundle wrote nothing" "$out"; fi
+
+security_accounts_fresh
 
 # First by time (inside the package installation), then right after each step starts: every
 # killed run gets one step further, so each step is interrupted in the middle of its first-time work.
@@ -414,6 +440,7 @@ m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/kill-rerun.lo
 check "after kills, the next run says no changes" grep -qx 'no changes' "$work/kill-rerun.log"
 out=$(m systemctl --failed --no-legend --plain 2>&1)
 if [[ -z $out ]]; then pass "no failed units after kills"; else fail "no failed units after kills" "$out"; fi
+security_accounts_repaired
 out=$(m 'ls /usr/sbin/policy-rc.d 2>/dev/null; ls -a /etc/nginx/sites-available /etc/systemd/system /srv/sites/*/shared | grep "\.bp-" || true')
 if [[ -z $out ]]; then pass "no leftover policy-rc.d or temp files after kills"; else fail "no leftover policy-rc.d or temp files after kills" "$out"; fi
 

@@ -3,7 +3,10 @@
 # has) that answers every request with the service name, the user it runs as and the path, and on
 # .../db reports what its DATABASE_URL reaches (psql as a child process). Every request is logged
 # to shared/logs/SERVICE.log, and .../write?to=WHERE tries to write a file (uploads, the release,
-# /etc) so the tests see what the sandbox lets the app write.
+# /etc) so the tests see what the sandbox lets the app write. The attacks a compromised app
+# would try are endpoints too, so they run inside the real unit's sandbox: .../bind?port=N binds
+# another port, .../plant plants symlinks where root once opened files, .../headers shows the
+# proxy headers the app received.
 #   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
 use strict;
 use warnings;
@@ -18,7 +21,11 @@ my $server = IO::Socket::INET->new(
 $SIG{CHLD} = 'DEFAULT';
 while (my $client = $server->accept) {
     my $request = <$client> // '';
-    while (my $line = <$client>) { last if $line =~ /^\r?\n$/; }
+    my %header;
+    while (my $line = <$client>) {
+        last if $line =~ /^\r?\n$/;
+        $header{lc $1} = $2 if $line =~ /^([^:]+):\s*(.*?)\r?$/;
+    }
     my (undef, $path) = split / /, $request;
     $path //= '/';
     my $body = "service=$service user=$user path=$path\n";
@@ -36,6 +43,29 @@ while (my $client = $server->accept) {
         my $fh;
         my $ok = open($fh, '>', $file) && print($fh "x\n") && close($fh);
         $body .= "write $1=" . ($ok ? 'ok' : 'denied') . "\n";
+    }
+    if ($path =~ m{/headers$}) {
+        $body .= join('', map { "$_=" . ($header{$_} // '-') . "\n" } qw(x-forwarded-for x-real-ip upgrade connection));
+    }
+    if ($path =~ m{/bind\?port=(\d+)$}) {
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $1, Listen => 1, ReuseAddr => 1);
+        $body .= "bind $1=" . ($s ? 'ok' : "denied ($!)") . "\n";
+        close $s if $s;
+    }
+    if ($path =~ m{/plant$}) {
+        # CVE-2016-1247 style: swap the directory nginx's master (root) once opened logs in for
+        # one of symlinks to a file root must never write; then try nginx's real log directory
+        # and the root-owned shared/.
+        my $logs = "/srv/sites/$user/shared/logs";
+        rename "$logs/nginx", "$logs/nginx.moved-$$";
+        mkdir "$logs/nginx";
+        symlink '/etc/ld.so.preload', "$logs/nginx/$_" for qw(access.log error.log);
+        $body .= 'shared-logs=' . (-l "$logs/nginx/access.log" ? 'planted' : 'denied') . "\n";
+        my $dir = "/var/log/nginx/$user";
+        $body .= 'nginx-logs=' . (symlink('/etc/ld.so.preload', "$dir/planted.log") ? 'planted' : 'denied') . "\n";
+        $body .= 'nginx-logs-rename=' . (rename("$dir/access.log", "$dir/moved.log") ? 'done' : 'denied') . "\n";
+        $body .= 'env-rename=' . (rename("/srv/sites/$user/shared/.env", "/srv/sites/$user/shared/moved") ? 'done' : 'denied') . "\n";
+        $body .= 'shared-symlink=' . (symlink('/etc/shadow', "/srv/sites/$user/shared/planted") ? 'planted' : 'denied') . "\n";
     }
     if ($path =~ m{/db(?:\?(.*))?$}) {
         my $query = $1 // '';

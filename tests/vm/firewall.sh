@@ -150,6 +150,21 @@ rc=0
 VM_CMD_TIMEOUT=1200 m 'cd /root/bundle && bash setup.sh --check' >"$work/check.log" 2>&1 || rc=$?
 check "--check exits 0 (firewall in the planned state)" test "$rc" = 0
 
+# --- a unit binds its own port and no other (systemd's BPF hook: not enforced in a container) -----
+"$here/vm.sh" scp "$S" "$repo/tests/e2e/server.pl" vm:/root/server.pl
+# shellcheck disable=SC2016  # expanded in the VM
+m 'set -e; install -d -o shop -g shop -m 0750 /srv/sites/shop/releases/r1
+   install -o shop -g shop -m 0640 /root/server.pl /srv/sites/shop/releases/r1/server.pl
+   ln -sfn releases/r1 /srv/sites/shop/current.new && mv -T /srv/sites/shop/current.new /srv/sites/shop/current
+   systemctl restart shop-web.service  # (after the re-run checks: setup.sh would restart it)'
+app() { curl -sk --max-time 20 --resolve "shop.test:$HTTPS_PORT:127.0.0.1" "https://shop.test:$HTTPS_PORT$1" || true; }
+b=$(app /app/hello)
+check "the unit serves through nginx ($b)" test "$b" = "service=web user=shop path=/app/hello"
+b=$(app '/app/bind?port=3101')
+check "the unit cannot bind a port that is not its own ($b)" grep -q '^bind 3101=denied' <<<"$b"
+b=$(m 'runuser -u shop -- perl -MIO::Socket::INET -e "print IO::Socket::INET->new(LocalAddr => q(127.0.0.1), LocalPort => 3101, Listen => 1) ? q(ok) : q(denied)"' || true)
+check "the same bind outside the unit works (the unit's rule refused it, not the port) ($b)" test "$b" = ok
+
 # --- result -------------------------------------------------------------------------------------
 echo
 echo "timings: image ${time_image}s ($( [[ ${time_image%.*} -lt 5 ]] && echo cached || echo cold build)), boot to ssh+running ${time_boot}s, first apply ${time_apply}s, re-run ${time_rerun}s (wall, incl. ssh)"
