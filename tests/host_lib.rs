@@ -213,3 +213,31 @@ fn pending_actions_are_carried_out_once() {
          bp_pending_clear nginx-reload
          ! bp_pending nginx-reload");
 }
+
+#[test]
+fn check_diff_shows_how_a_file_differs() {
+    let host = Host::new();
+    let out = host.ok("BP_CHECK=1 BP_DIFF=1
+         printf 'a\\nbundle\\n' >$T/src; printf 'a\\nhost\\n' >$T/dest
+         bp_put $T/src $T/dest 0644 $ME $ME");
+    assert!(
+        out.contains("      -host\n") && out.contains("      +bundle\n"),
+        "{out}"
+    );
+    assert_eq!(read(&host.path("dest")), "a\nhost\n");
+}
+
+#[test]
+fn steps_print_the_time_they_took() {
+    let host = Host::new();
+    let out = host.ok("bp_step one; bp_step two; bp_step_done");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!((lines[0], lines[2]), ("==> one", "==> two"));
+    for timing in [lines[1], lines[3]] {
+        assert!(
+            timing.starts_with("    (") && timing.ends_with(" s)"),
+            "{timing}"
+        );
+    }
+}

@@ -22,6 +22,7 @@ BP_POLICY_RC=/usr/sbin/policy-rc.d
 BP_POLICY_MARK='# blueprint: no service starts during package installation'
 
 BP_CHECK=0
+BP_DIFF=0               # --check --diff: show each drifted file's differences
 BP_CHANGED_FILES=()     # paths written or whose mode/owner were fixed
 BP_CHANGES=()           # other changes (users, dirs, secrets, enable/disable, ...)
 BP_RESTARTED=()         # units (re)started
@@ -39,7 +40,19 @@ BP_UNIT_FAILURE=0             # set when an enabled unit with a release is not r
 
 # --- output -----------------------------------------------------------------------------------
 
-bp_step() { printf '==> %s\n' "$*"; }
+# A step's line, after the time the step before it took (bash's own clock: no process).
+BP_STEP_STARTED=
+bp_step() {
+    bp_step_done
+    printf '==> %s\n' "$*"
+    BP_STEP_STARTED=$EPOCHREALTIME
+}
+bp_step_done() {
+    [[ -n $BP_STEP_STARTED ]] || return 0
+    local us=$((${EPOCHREALTIME/./} - ${BP_STEP_STARTED/./}))
+    printf '    (%d.%02d s)\n' "$((us / 1000000))" "$((us % 1000000 / 10000))"
+    BP_STEP_STARTED=
+}
 bp_info() { printf '    %s\n' "$*"; }
 bp_warn() { printf 'setup.sh: warning: %s\n' "$*" >&2; BP_WARNINGS+=("$*"); }
 bp_die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -135,6 +148,10 @@ bp_put() {
     BP_PUT_CHANGED=1
     if ((BP_CHECK)); then
         if [[ -e $dest || -L $dest ]]; then bp_drift "$dest differs from the bundle"; else bp_drift "$dest is missing"; fi
+        # Only files of the bundle are shown: secrets (.env) never go through bp_put.
+        if ((BP_DIFF)) && [[ -f $dest && ! -L $dest ]]; then
+            diff -u --label "$dest (host)" --label "$dest (bundle)" -- "$dest" "$src" | sed 's/^/      /' || true
+        fi
         return 0
     fi
     bp_clean_tmp "$dest"
@@ -1166,6 +1183,7 @@ bp_summary() {
         fi
     done
 
+    bp_step_done
     printf 'files changed: %d\n' "${#BP_CHANGED_FILES[@]}"
     for r in "${BP_CHANGED_FILES[@]}"; do printf '  %s\n' "$r"; done
     printf 'other changes: %d\n' "${#BP_CHANGES[@]}"
@@ -1196,9 +1214,10 @@ bp_summary() {
 
 bp_usage() {
     cat <<EOF
-usage: sudo bash setup.sh [--check]
+usage: sudo bash setup.sh [--check [--diff]]
   (no option)  converge this host to the bundle (safe to re-run, also after an interruption)
   --check      change nothing; list every difference; exit 1 if anything differs, 0 if none
+  --diff       with --check: show how each drifted file differs (never a secret)
 environment:
   BLUEPRINT_SKIP_ACME=1               do not ask Let's Encrypt for certificates (placeholders stay)
   BLUEPRINT_FIREWALL_IN_CONTAINER=1   set up ufw even when this host is a container
@@ -1208,7 +1227,14 @@ EOF
 bp_main() {
     case ${1:-} in
     "") BP_CHECK=0 ;;
-    --check) BP_CHECK=1 ;;
+    --check)
+        BP_CHECK=1
+        case ${2:-} in
+        "") ;;
+        --diff) BP_DIFF=1 ;;
+        *) bp_usage >&2; return 2 ;;
+        esac
+        ;;
     -h | --help) bp_usage; return 0 ;;
     *) bp_usage >&2; return 2 ;;
     esac
@@ -1240,6 +1266,7 @@ bp_main() {
     bp_services_hardening
     bp_acme
     if ((BP_CHECK)); then
+        bp_step_done
         if ((${#BP_DRIFT[@]})); then
             printf 'drift: %d difference(s) between the bundle and this host\n' "${#BP_DRIFT[@]}"
             return 1
@@ -1248,6 +1275,7 @@ bp_main() {
         return 0
     fi
     bp_summary
+    bp_step_done
     if ((BP_UNIT_FAILURE)); then
         return 1
     fi

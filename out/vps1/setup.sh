@@ -4,6 +4,7 @@
 # Converges host `vps1` to this bundle. Run as root from anywhere:
 #   sudo bash setup.sh            apply (safe to re-run, also after an interruption)
 #   sudo bash setup.sh --check    change nothing, report drift, exit 1 when anything differs
+#   sudo bash setup.sh --check --diff    the same, with each drifted file's differences
 set -euo pipefail
 umask 022
 

@@ -279,6 +279,10 @@ check "--check names the edited file, the .env mode and the disabled unit" bash 
     grep -q 'drift: /etc/nginx/sites-available/shop.conf differs' '$work/check2.log' &&
     grep -q 'drift: /srv/sites/crm/shared/.env is 644' '$work/check2.log' &&
     grep -q 'drift: crm-app.service is not enabled' '$work/check2.log'"
+rc=0; m 'cd /root/bundle && bash setup.sh --check --diff' >"$work/check-diff.log" 2>&1 || rc=$?
+check "--check --diff shows the hand edit as a diff, and no secret" bash -c "
+    test '$rc' = 1 && grep -q '^      -# hand edit' '$work/check-diff.log' &&
+    ! grep -q 'DATABASE_URL=\|SESSION_SECRET=' '$work/check-diff.log'"
 out=$(m 'find /etc /srv /var/lib/blueprint -newer /tmp/before-check 2>/dev/null | grep -v "^/etc/\(ssh\|machine-id\)" || true')
 if [[ -z $out ]]; then pass "--check wrote nothing"; else fail "--check wrote nothing" "$out"; fi
 rc=0; m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/apply4.log" 2>&1 || rc=$?
