@@ -37,7 +37,13 @@ fn generate(sites: usize) -> String {
     assert!((1..=1_000).contains(&sites), "a host has 1 to 1000 slots");
     let mut out = String::with_capacity(sites * 900 + 256);
     out.push_str(
-        "[host]\nname = \"bench\"\nos = \"debian-12\"\nacme_email = \"ops@example.com\"\n\n",
+        "[host]\nname = \"bench\"\nos = \"debian-12\"\nacme_email = \"ops@example.com\"\n",
+    );
+    // The shipped example's key, by absolute path: the generated file may be written anywhere.
+    let _ = writeln!(
+        out,
+        "admin_keys = [\"{}/keys/ops.pub\"]\n",
+        env!("CARGO_MANIFEST_DIR")
     );
     for i in 1..=sites {
         let name = format!("site{i:05}");

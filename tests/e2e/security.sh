@@ -168,7 +168,7 @@ security_half_done_repaired() {
     st=$(m 'ls -a /etc/nginx/sites-available /etc/systemd/system /srv/sites/shop/shared | grep -c "\.bp-"' || true)
     check "half-done states: temp files beside live files are gone ($st left)" test "$st" = 0
     check "half-done states: a pending restart without its change is carried out" bash -c "grep -q '^restarted: .*crm-app' '$log' && $(printf '%q ' "$machine/ssh.sh" "$S") test ! -e /var/lib/blueprint/state/pending/restart-crm-app"
-    st=$(m "sed 's/=.*//' /srv/sites/shop/shared/.env | grep -v '^#' | sort | xargs; tail -c 1 /srv/sites/shop/shared/.env | od -An -tx1 | xargs")
+    st=$(m "sed 's/=.*//' /srv/sites/shop/shared/.env | grep -v '^#' | sort | xargs; tail -c 1 /srv/sites/shop/shared/.env | od -An -tx1" | xargs)
     check "half-done states: the cut .env is completed and ends in a newline ($st)" test "$st" = 'DATABASE_URL PAYMENT_KEY SESSION_SECRET 0a'
     check "half-done states: the operator's value is kept" m "grep -qx 'PAYMENT_KEY=filled-by-operator' /srv/sites/shop/shared/.env"
     sleep 2
