@@ -185,10 +185,11 @@ fn symlink_points_atomically_and_only_once() {
 fn env_values_are_read_without_following_a_link() {
     let host = Host::new();
     let out = host.ok("printf 'A=1\\nDATABASE_URL=x\\nA=2\\n' >$T/env
-         bp_env_keys $T/env | xargs; bp_env_value $T/env A
+         bp_env_load $T/env; echo ${BP_ENV_KEYS[*]} ${BP_ENV[A]}
          echo SECRET=root-only >$T/shadow; ln -s $T/shadow $T/link
-         bp_env_read $T/link 2>/dev/null && echo followed || echo refused");
-    assert_eq!(out, "A DATABASE_URL A\n2\nrefused\n");
+         bp_env_read $T/link 2>/dev/null && echo followed || echo refused
+         bp_env_load $T/link; echo keys=${#BP_ENV_KEYS[@]}");
+    assert_eq!(out, "A DATABASE_URL 2\nrefused\nkeys=0\n");
 }
 
 #[test]
@@ -240,4 +241,24 @@ fn steps_print_the_time_they_took() {
             "{timing}"
         );
     }
+}
+
+#[test]
+fn a_snapshot_answers_for_many_paths_and_a_change_forgets_it() {
+    let host = Host::new();
+    let out = host.ok(
+        "mkdir -p $T/bundle; echo same >$T/bundle/f; echo same >$T/live; echo other >$T/other
+         ( cd $T/bundle && sha256sum f >SHA256SUMS )
+         bp_bundle_digests
+         bp_snapshot $T/live $T/other $T/missing
+         bp_same_content $T/bundle/f $T/live && echo live-same
+         bp_same_content $T/bundle/f $T/other || echo other-differs
+         bp_same_content $T/bundle/f $T/missing || echo missing-differs
+         chmod 0600 $T/live; bp_meta_of $T/live; echo cached=${BP_M%% *}
+         bp_forget $T/live; bp_meta_of $T/live; echo fresh=${BP_M%% *}",
+    );
+    assert_eq!(
+        out,
+        "live-same\nother-differs\nmissing-differs\ncached=644\nfresh=600\n"
+    );
 }

@@ -70,9 +70,41 @@ bp_in_list() { # bp_in_list WORD LIST... : true if WORD is one of LIST
 
 bp_sha() { sha256sum -- "$1" | cut -d' ' -f1; }
 
-# "mode owner group" of a path as stat prints it, mode without leading zeros ("644").
-bp_meta() { stat -c '%a %U %G' -- "$1"; }
-bp_mode() { printf '%o' "$((8#$1))"; }   # "0640" -> "640"
+# Metadata and digests of host paths. bp_snapshot gathers them for many paths with one stat and
+# one sha256sum (a no-change run would otherwise start two processes per file); bp_meta_of and
+# bp_same_content use them, and fall back to a process for a path not gathered. Whatever changes
+# a path forgets it (bp_forget). The bundle's own digests come from SHA256SUMS, verified already.
+declare -A BP_META_CACHE=() BP_SHA_CACHE=() BP_BUNDLE_SHA=()
+bp_snapshot() { # bp_snapshot PATH...
+    local path meta sum regular=()
+    (($#)) || return 0
+    while IFS='|' read -r path meta; do
+        BP_META_CACHE[$path]=$meta
+    done < <(stat -c '%n|%a %U %G' -- "$@" 2>/dev/null || true)
+    for path in "$@"; do
+        if [[ -f $path && ! -L $path ]]; then regular+=("$path"); fi
+    done
+    ((${#regular[@]})) || return 0
+    while read -r sum path; do
+        BP_SHA_CACHE[$path]=$sum
+    done < <(sha256sum -- "${regular[@]}" 2>/dev/null || true)
+}
+bp_forget() { unset 'BP_META_CACHE[$1]' 'BP_SHA_CACHE[$1]'; }
+bp_bundle_digests() {
+    local sum rel
+    ((${#BP_BUNDLE_SHA[@]})) && return 0
+    while read -r sum rel; do BP_BUNDLE_SHA[$BP_BUNDLE/$rel]=$sum; done <"$BP_BUNDLE/SHA256SUMS"
+}
+
+# "mode owner group" of a path as stat prints it, mode without leading zeros ("644"), into BP_M.
+BP_M=
+bp_meta_of() {
+    BP_M=${BP_META_CACHE[$1]-}
+    [[ -n $BP_M ]] || BP_M=$(stat -c '%a %U %G' -- "$1")
+}
+# "0640" -> "640", into BP_MODE (printf -v: no subshell).
+BP_MODE=
+bp_mode() { printf -v BP_MODE '%o' "$((8#$1))"; }
 
 bp_is_container() { systemd-detect-virt --container --quiet 2>/dev/null; }
 
@@ -90,6 +122,45 @@ bp_state_write() {
 }
 bp_state_read() { if [[ -f $BP_STATE/$1 ]]; then cat -- "$BP_STATE/$1"; fi; }
 
+# bp_state_put NAME VALUE: a one-line record, written only when it changes (a no-change run
+# writes nothing). `read` is a builtin: no process to compare.
+bp_state_put() {
+    bp_state_line "$1"
+    [[ $BP_LINE == "$2" && -f $BP_STATE/$1 ]] && return 0
+    printf '%s\n' "$2" | bp_state_write "$1"
+}
+
+# The first line of a record into BP_LINE (empty when there is none), without a process.
+BP_LINE=
+bp_state_line() {
+    BP_LINE=
+    if [[ -f $BP_STATE/$1 ]]; then IFS= read -r BP_LINE <"$BP_STATE/$1" || true; fi
+}
+
+# Every unit's enablement and activity from one systemctl call (a call costs ~10 ms), by unit
+# name without `.service`: BP_UNIT_FILE_STATE (enabled, disabled, …), BP_UNIT_ACTIVE (active, …).
+declare -A BP_UNIT_FILE_STATE=() BP_UNIT_ACTIVE=()
+bp_unit_states() {
+    local key value id='' file='' active=''
+    (($#)) || return 0
+    while IFS='=' read -r key value; do
+        case $key in
+        Id) id=${value%.service} ;;
+        UnitFileState) file=$value ;;
+        ActiveState) active=$value ;;
+        '')
+            if [[ -n $id ]]; then
+                BP_UNIT_FILE_STATE[$id]=$file
+                BP_UNIT_ACTIVE[$id]=$active
+            fi
+            id='' file='' active=''
+            ;;
+        esac
+    done < <(systemctl show -p Id -p UnitFileState -p ActiveState -- "${@/%/.service}" 2>/dev/null; echo)
+}
+bp_unit_enabled() { [[ ${BP_UNIT_FILE_STATE[$1]-} == enabled || ${BP_UNIT_FILE_STATE[$1]-} == enabled-runtime ]]; }
+bp_unit_active() { [[ ${BP_UNIT_ACTIVE[$1]-} == active || ${BP_UNIT_ACTIVE[$1]-} == reloading ]]; }
+
 # Remove temp files a killed run left next to DEST (ours are ".<name>.bp-XXXXXX"). Every path
 # is absolute, so ${dest%/*} is its directory (no dirname process: this runs for every file).
 bp_clean_tmp() {
@@ -104,7 +175,8 @@ bp_clean_tmp() {
 # directories a site user owns, and following a planted link would let root chown/chmod anything.
 bp_dir() {
     local path=$1 mode=$2 owner=$3 group=$4 want
-    want="$(bp_mode "$mode") $owner $group"
+    bp_mode "$mode"
+    want="$BP_MODE $owner $group"
     if [[ -L $path ]]; then
         bp_die "$path is a symlink, expected a directory; remove it and re-run"
     fi
@@ -113,19 +185,29 @@ bp_dir() {
         mkdir -- "$path"
         chown -h "$owner:$group" -- "$path"
         chmod "$mode" -- "$path"
+        bp_forget "$path"
         BP_CHANGES+=("created $path")
         return 0
     fi
-    if [[ $(bp_meta "$path") != "$want" ]]; then
-        if ((BP_CHECK)); then bp_drift "directory $path is $(bp_meta "$path"), want $want"; return 0; fi
+    bp_meta_of "$path"
+    if [[ $BP_M != "$want" ]]; then
+        if ((BP_CHECK)); then bp_drift "directory $path is $BP_M, want $want"; return 0; fi
         chown -h "$owner:$group" -- "$path"
         chmod "$mode" -- "$path"
+        bp_forget "$path"
         BP_CHANGES+=("fixed mode/owner of $path")
     fi
 }
 
 # True when DEST is a regular file (not a symlink) with the content of SRC.
-bp_same_content() { [[ -f $2 && ! -L $2 ]] && cmp -s -- "$1" "$2"; }
+bp_same_content() {
+    [[ -f $2 && ! -L $2 ]] || return 1
+    if [[ -n ${BP_SHA_CACHE[$2]-} && -n ${BP_BUNDLE_SHA[$1]-} ]]; then
+        [[ ${BP_SHA_CACHE[$2]} == "${BP_BUNDLE_SHA[$1]}" ]]
+        return
+    fi
+    cmp -s -- "$1" "$2"
+}
 
 # Install SRC at DEST with MODE OWNER GROUP when content, type or metadata differ. Optional
 # trailing words are a validator command run on the temp file before it goes live.
@@ -135,13 +217,16 @@ bp_put() {
     local src=$1 dest=$2 mode=$3 owner=$4 group=$5 tmp want
     shift 5
     BP_PUT_CHANGED=0
-    want="$(bp_mode "$mode") $owner $group"
+    bp_mode "$mode"
+    want="$BP_MODE $owner $group"
     if bp_same_content "$src" "$dest"; then
-        [[ $(bp_meta "$dest") == "$want" ]] && return 0
+        bp_meta_of "$dest"
+        [[ $BP_M == "$want" ]] && return 0
         BP_PUT_CHANGED=1
-        if ((BP_CHECK)); then bp_drift "$dest is $(bp_meta "$dest"), want $want"; return 0; fi
+        if ((BP_CHECK)); then bp_drift "$dest is $BP_M, want $want"; return 0; fi
         chown "$owner:$group" -- "$dest"
         chmod "$mode" -- "$dest"
+        bp_forget "$dest"
         BP_CHANGED_FILES+=("$dest (mode/owner)")
         return 0
     fi
@@ -164,6 +249,7 @@ bp_put() {
         bp_die "$dest: the bundle's version failed validation (${*: -1}); the live file is unchanged"
     fi
     mv -fT -- "$tmp" "$dest"
+    bp_forget "$dest"
     BP_CHANGED_FILES+=("$dest")
 }
 
@@ -420,6 +506,11 @@ bp_users() {
     for site in "${BP_SITES[@]}"; do
         bp_account "$site" system "$BP_SITES_ROOT/$site" /usr/sbin/nologin
     done
+    # One stat for every directory (and each site's .env, for the secrets step).
+    local paths=("$home")
+    for entry in "${BP_DIRS[@]}"; do paths+=("${entry%% *}"); done
+    for site in "${BP_SITES[@]}"; do paths+=("$BP_SITES_ROOT/$site/shared/.env"); done
+    bp_snapshot "${paths[@]}"
     for entry in "${BP_DIRS[@]}"; do
         read -r path mode owner group _ <<<"$entry"
         # A user that --check found missing has no directories to compare yet.
@@ -484,19 +575,33 @@ bp_random() { head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n'; }
 # was the site's, may still have one planted there.
 bp_env_read() { dd if="$1" iflag=nofollow status=none; }
 
-# Keys present in an env file ("KEY=..." lines).
-bp_env_keys() { bp_env_read "$1" | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p'; }
-
-# The value of KEY in an env file, on stdout (the value stays in pipes, never in argv).
-bp_env_value() { bp_env_read "$1" | sed -n "s/^$2=//p" | tail -n 1; }
+# An env file's KEY=value lines into BP_ENV (the last of a key wins, as for systemd) and
+# BP_ENV_KEYS (file order), with bash builtins: values never reach a process. Only a regular
+# file is read; shared/ is root's, so nothing can swap it between that test and the read.
+declare -A BP_ENV=()
+BP_ENV_KEYS=()
+bp_env_load() {
+    local line
+    BP_ENV=()
+    BP_ENV_KEYS=()
+    [[ -f $1 && ! -L $1 ]] || return 0
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+        [[ -v BP_ENV[${BASH_REMATCH[1]}] ]] || BP_ENV_KEYS+=("${BASH_REMATCH[1]}")
+        BP_ENV[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+    done <"$1"
+}
 
 # The database password lives only inside DATABASE_URL (one place, nothing to keep in sync):
-# postgresql://<site>:<password>@127.0.0.1:5432/<site>. Empty when the operator changed the URL.
+# postgresql://<site>:<password>@127.0.0.1:5432/<site>. Into BP_PW; empty when the operator
+# changed the URL.
+BP_PW=
 bp_db_password() {
-    local site=$1 url
-    url=$(bp_env_value "$BP_SITES_ROOT/$site/shared/.env" DATABASE_URL)
-    if [[ $url =~ ^postgresql://${site}:([0-9a-f]+)@127\.0\.0\.1:5432/${site}$ ]]; then
-        printf '%s' "${BASH_REMATCH[1]}"
+    local site=$1
+    BP_PW=
+    bp_env_load "$BP_SITES_ROOT/$site/shared/.env"
+    if [[ ${BP_ENV[DATABASE_URL]-} =~ ^postgresql://${site}:([0-9a-f]+)@127\.0\.0\.1:5432/${site}$ ]]; then
+        BP_PW=${BASH_REMATCH[1]}
     fi
 }
 
@@ -515,8 +620,8 @@ bp_secrets() {
         wanted+=("${generated[@]}")
         read -ra keys <<<"${BP_SITE_SECRETS[$site]}"
         wanted+=("${keys[@]}")
-        have=()
-        [[ -f $env ]] && mapfile -t have < <(bp_env_keys "$env")
+        bp_env_load "$env"
+        have=("${BP_ENV_KEYS[@]}")
         missing=()
         for key in "${wanted[@]}"; do
             bp_in_list "$key" "${have[@]}" || missing+=("$key")
@@ -524,7 +629,8 @@ bp_secrets() {
         if ((BP_CHECK)); then
             [[ -f $env ]] || { bp_drift "$env is missing"; continue; }
             ((${#missing[@]} == 0)) || bp_drift "$env lacks ${missing[*]}"
-            [[ $(bp_meta "$env") == "600 root root" ]] || bp_drift "$env is $(bp_meta "$env"), want 600 root root"
+            bp_meta_of "$env"
+            [[ $BP_M == "600 root root" ]] || bp_drift "$env is $BP_M, want 600 root root"
         elif [[ ! -f $env || ${#missing[@]} -gt 0 ]]; then
             # Existing values are copied unchanged; only missing keys are appended, into a temp
             # file beside it (shared/ is root's) that is renamed into place.
@@ -552,33 +658,68 @@ bp_secrets() {
                 done
             } >"$tmp"
             mv -fT -- "$tmp" "$env"
+            bp_forget "$env"
+            bp_env_load "$env"
             BP_CHANGES+=("$env: added ${missing[*]:-(new file)}")
-        elif [[ $(bp_meta "$env") != "600 root root" ]]; then
-            chown -h root:root "$env"
-            chmod 0600 "$env"
-            BP_CHANGES+=("fixed mode/owner of $env")
+        else
+            bp_meta_of "$env"
+            if [[ $BP_M != "600 root root" ]]; then
+                chown -h root:root "$env"
+                chmod 0600 "$env"
+                bp_forget "$env"
+                BP_CHANGES+=("fixed mode/owner of $env")
+            fi
         fi
         # Operator-supplied secrets still empty are listed in the summary.
-        if [[ -f $env ]]; then
-            read -ra keys <<<"${BP_SITE_SECRETS[$site]}"
-            for key in "${keys[@]}"; do
-                if [[ -z $(bp_env_value "$env" "$key") ]]; then
-                    BP_AWAITING+=("$site: $key")
-                fi
-            done
-        fi
+        read -ra keys <<<"${BP_SITE_SECRETS[$site]}"
+        for key in "${keys[@]}"; do
+            [[ -n ${BP_ENV[$key]-} ]] || BP_AWAITING+=("$site: $key")
+        done
     done
 }
 
 # --- 5. database ------------------------------------------------------------------------------
 
-bp_psql() { # bp_psql FILE : run a bundle SQL file as the postgres superuser
-    # stdin, not -f PATH: the bundle may sit in a directory the postgres user cannot read.
-    (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -f - <"$1")
+# psql as the postgres superuser, its script on stdin (not -f PATH: the bundle may sit in a
+# directory the postgres user cannot read).
+bp_psql() { (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -f -); }
+
+# bp_sql_apply PSQL...: the host's SQL and every site's, through ONE run of PSQL (a psql start
+# through runuser costs about 70 ms a site). Each site's password reaches psql through its
+# environment, never argv or the script: BLUEPRINT_DB_PASSWORD_<n>, copied with \setenv into the
+# name the site's SQL reads. A subshell, so the passwords are exported to psql alone.
+bp_sql_apply() {
+    (
+        local site sites=() n=0
+        for site in "${BP_SITES[@]}"; do
+            [[ ${BP_SITE_DATABASE[$site]} == postgres ]] || continue
+            n=$((n + 1))
+            sites+=("$site")
+            bp_db_password "$site"
+            if [[ -n $BP_PW ]]; then
+                export "BLUEPRINT_DB_PASSWORD_$n=$BP_PW"
+            else
+                bp_warn "$site: DATABASE_URL is not blueprint's; the role's password is left as it is"
+            fi
+        done
+        {
+            cat -- "$BP_BUNDLE/sql/host.sql"
+            n=0
+            for site in "${sites[@]}"; do
+                n=$((n + 1))
+                # \getenv leaves a variable as it was when the environment lacks the name: unset
+                # first, so a site without a password never gets the previous site's.
+                printf '\\connect postgres\n\\unset db_password\n\\unset bp_pw\n\\setenv BLUEPRINT_DB_PASSWORD\n'
+                printf '\\getenv bp_pw BLUEPRINT_DB_PASSWORD_%d\n\\if :{?bp_pw}\n\\setenv BLUEPRINT_DB_PASSWORD :bp_pw\n\\endif\n' "$n"
+                cat -- "$BP_BUNDLE/sql/$site.sql"
+                printf '%s\n' "\\echo '    $site: role and database in place'"
+            done
+        } | "$@"
+    )
 }
 
 bp_database() {
-    local site uses=0 pw i
+    local site uses=0 i
     for site in "${BP_SITES[@]}"; do
         [[ ${BP_SITE_DATABASE[$site]} == postgres ]] && uses=1
     done
@@ -601,19 +742,7 @@ bp_database() {
         sleep 0.5
     done
     ((i < 60)) || bp_die "PostgreSQL does not accept connections (see: journalctl -u postgresql@$BP_PG_MAJOR-main)"
-    bp_psql "$BP_BUNDLE/sql/host.sql"
-    for site in "${BP_SITES[@]}"; do
-        [[ ${BP_SITE_DATABASE[$site]} == postgres ]] || continue
-        pw=$(bp_db_password "$site")
-        [[ -n $pw ]] || bp_warn "$site: DATABASE_URL is not blueprint's; the role's password is left as it is"
-        # The password reaches psql through the environment (\getenv), never argv. runuser
-        # without -l keeps the environment.
-        (
-            if [[ -n $pw ]]; then export BLUEPRINT_DB_PASSWORD=$pw; else unset BLUEPRINT_DB_PASSWORD; fi
-            bp_psql "$BP_BUNDLE/sql/$site.sql"
-        )
-        bp_info "$site: role and database in place"
-    done
+    bp_sql_apply bp_psql || bp_die "the database step failed (psql's message is above)"
 }
 
 # --- 6a. TLS bootstrap ------------------------------------------------------------------------
@@ -777,7 +906,11 @@ bp_stage_files() {
 
 bp_files() {
     bp_step "files"
-    local entry
+    local entry paths=(/etc/blueprint/PLAN.md)
+    # One stat and one sha256sum for every file of the plan (the nginx step uses them too).
+    bp_bundle_digests
+    for entry in "${BP_FILES[@]}"; do paths+=("${entry%% *}"); done
+    bp_snapshot "${paths[@]}"
     bp_stage_files direct
     for entry in "${BP_STAGE_FILES[@]}"; do bp_file "$entry"; done
     # The units' Documentation= points here.
@@ -874,7 +1007,9 @@ bp_nginx_current() {
     for entry in "${BP_STAGE_FILES[@]}"; do
         read -r path mode owner group _ <<<"$entry"
         bp_same_content "$BP_BUNDLE/files$path" "$path" || return 1
-        [[ $(bp_meta "$path") == "$(bp_mode "$mode") $owner $group" ]] || return 1
+        bp_meta_of "$path"
+        bp_mode "$mode"
+        [[ $BP_M == "$BP_MODE $owner $group" ]] || return 1
     done
     for site in "${BP_SITES[@]}"; do
         [[ $(readlink "/etc/nginx/sites-enabled/$site.conf" 2>/dev/null) == "../sites-available/$site.conf" ]] || return 1
@@ -901,49 +1036,56 @@ bp_nginx_apply() {
 
 bp_systemd() {
     bp_step "services"
-    local unit site target line
+    local unit site target line path sum
     local -A site_current=() site_env=()
+    if ! ((BP_CHECK)) && bp_pending daemon-reload; then
+        systemctl daemon-reload
+        bp_pending_clear daemon-reload
+    fi
+    bp_unit_states "${BP_UNITS[@]}"
     if ((BP_CHECK)); then
         for unit in "${BP_UNITS[@]}"; do
             if [[ ${BP_UNIT_ENABLED[$unit]} == 1 ]]; then
-                systemctl is-enabled -q "$unit.service" 2>/dev/null || bp_drift "$unit.service is not enabled"
-                if [[ -e $BP_SITES_ROOT/${BP_UNIT_SITE[$unit]}/current ]] && ! systemctl is-active -q "$unit.service"; then
+                bp_unit_enabled "$unit" || bp_drift "$unit.service is not enabled"
+                if [[ -e $BP_SITES_ROOT/${BP_UNIT_SITE[$unit]}/current ]] && ! bp_unit_active "$unit"; then
                     bp_drift "$unit.service is not running"
                 fi
             else
-                ! systemctl is-enabled -q "$unit.service" 2>/dev/null || bp_drift "$unit.service is enabled but disabled in the plan"
+                ! bp_unit_enabled "$unit" || bp_drift "$unit.service is enabled but disabled in the plan"
             fi
             ! bp_pending "restart-$unit" || bp_drift "$unit.service has a pending restart"
         done
         return 0
     fi
-    if bp_pending daemon-reload; then
-        systemctl daemon-reload
-        bp_pending_clear daemon-reload
-    fi
-    for site in "${BP_SITES[@]}"; do
-        site_current[$site]=$(readlink "$BP_SITES_ROOT/$site/current" 2>/dev/null || true)
-        site_env[$site]=$(bp_sha "$BP_SITES_ROOT/$site/shared/.env")
-    done
+    # Every site's release link and .env digest, one process each for all sites.
+    while read -r path target; do
+        site=${path#"$BP_SITES_ROOT"/}
+        site_current[${site%%/*}]=$target
+    done < <(find "$BP_SITES_ROOT" -mindepth 2 -maxdepth 2 -name current -type l -printf '%p %l\n' 2>/dev/null)
+    while read -r sum path; do
+        site=${path#"$BP_SITES_ROOT"/}
+        site_env[${site%%/*}]=$sum
+    done < <(for site in "${BP_SITES[@]}"; do printf '%s\0' "$BP_SITES_ROOT/$site/shared/.env"; done |
+        xargs -0 sha256sum -- 2>/dev/null)
     for unit in "${BP_UNITS[@]}"; do
         site=${BP_UNIT_SITE[$unit]}
         if [[ ${BP_UNIT_ENABLED[$unit]} != 1 ]]; then
-            if systemctl is-enabled -q "$unit.service" 2>/dev/null; then
+            if bp_unit_enabled "$unit"; then
                 systemctl disable -q "$unit.service"
                 BP_CHANGES+=("disabled $unit.service")
             fi
-            if systemctl is-active -q "$unit.service"; then
+            if bp_unit_active "$unit"; then
                 systemctl stop "$unit.service"
                 BP_CHANGES+=("stopped $unit.service")
             fi
             bp_pending_clear "restart-$unit"
             continue
         fi
-        if ! systemctl is-enabled -q "$unit.service" 2>/dev/null; then
+        if ! bp_unit_enabled "$unit"; then
             systemctl enable -q "$unit.service"
             BP_CHANGES+=("enabled $unit.service")
         fi
-        target=${site_current[$site]}
+        target=${site_current[$site]-}
         if [[ -z $target || ! -e $BP_SITES_ROOT/$site/current ]]; then
             # ConditionPathExists would skip it anyway; nothing to run until a release exists.
             BP_WAITING+=("$unit")
@@ -951,10 +1093,11 @@ bp_systemd() {
             continue
         fi
         # Restart only for a reason: new unit file, new .env, new release, or not running.
-        if bp_pending "restart-$unit" ||
-            [[ $(bp_state_read "current/$site") != "$target" ]] ||
-            [[ $(bp_state_read "env/$site") != "${site_env[$site]}" ]] ||
-            ! systemctl is-active -q "$unit.service"; then
+        bp_state_line "current/$site"
+        local recorded_current=$BP_LINE
+        bp_state_line "env/$site"
+        if bp_pending "restart-$unit" || [[ $recorded_current != "$target" ]] ||
+            [[ $BP_LINE != "${site_env[$site]-}" ]] || ! bp_unit_active "$unit"; then
             if ! systemctl restart "$unit.service"; then
                 bp_warn "$unit.service failed to start (journalctl -u $unit.service)"
                 BP_UNIT_FAILURE=1
@@ -976,21 +1119,22 @@ bp_systemd() {
     fi
     # Record what the running units now use (after the restarts above).
     for site in "${BP_SITES[@]}"; do
-        if [[ -n ${site_current[$site]} ]]; then
-            printf '%s\n' "${site_current[$site]}" | bp_state_write "current/$site"
-        fi
-        printf '%s\n' "${site_env[$site]}" | bp_state_write "env/$site"
+        [[ -z ${site_current[$site]-} ]] || bp_state_put "current/$site" "${site_current[$site]}"
+        bp_state_put "env/$site" "${site_env[$site]-}"
     done
     # Which units blueprint manages, so a removed one can be stopped later.
-    {
-        for unit in "${BP_UNITS[@]}"; do printf '%s %s\n' "$unit" "${BP_UNIT_SITE[$unit]}"; done
-        # Units of removed sites stay recorded until their site is deleted by hand.
-        while read -r line; do
-            [[ -n $line ]] || continue
-            unit=${line%% *}
-            bp_in_list "$unit" "${BP_UNITS[@]}" || printf '%s\n' "$line"
-        done < <(bp_state_read units)
-    } | sort -u | bp_state_write units
+    line=$(
+        {
+            for unit in "${BP_UNITS[@]}"; do printf '%s %s\n' "$unit" "${BP_UNIT_SITE[$unit]}"; done
+            # Units of removed sites stay recorded until their site is deleted by hand.
+            while read -r line; do
+                [[ -n $line ]] || continue
+                unit=${line%% *}
+                bp_in_list "$unit" "${BP_UNITS[@]}" || printf '%s\n' "$line"
+            done < <(bp_state_read units)
+        } | LC_ALL=C sort -u
+    )
+    [[ $line == "$(bp_state_read units)" ]] || printf '%s\n' "$line" | bp_state_write units
 }
 
 # --- 8. removed sites and units ---------------------------------------------------------------
