@@ -262,3 +262,14 @@ fn a_snapshot_answers_for_many_paths_and_a_change_forgets_it() {
         "live-same\nother-differs\nmissing-differs\ncached=644\nfresh=600\n"
     );
 }
+
+#[test]
+fn a_state_record_is_written_only_when_it_changes() {
+    let host = Host::new();
+    let out = host.ok("mkdir -p $BP_STATE/current
+         bp_state_put current/s releases/r1; stat -c %Y.%i $BP_STATE/current/s >$T/before
+         sleep 1.1; bp_state_put current/s releases/r1
+         [[ $(stat -c %Y.%i $BP_STATE/current/s) == $(<$T/before) ]] && echo untouched
+         bp_state_put current/s releases/r2; bp_state_line current/s; echo $BP_LINE");
+    assert_eq!(out, "untouched\nreleases/r2\n");
+}
