@@ -21,7 +21,9 @@ pub mod parallel;
 pub mod raw;
 pub mod render;
 pub mod resolve;
+pub mod schema;
 pub mod source;
+pub mod suggest;
 
 use std::path::Path;
 
@@ -30,8 +32,27 @@ use std::path::Path;
 /// # Errors
 /// Every problem in the input, as positioned diagnostics (rendered with the source).
 pub fn compile(config: &Path) -> Result<bundle::Bundle, diagnostic::Report> {
-    let source = source::SourceFile::read(config)?;
-    let raw = load::parse(&source)?;
-    let model = resolve::resolve(&raw, &source)?;
-    Ok(render::render(&model))
+    match compile_all(config) {
+        (Some(bundle), _) => Ok(bundle),
+        (None, report) => Err(report),
+    }
+}
+
+/// Like [`compile`], but also returns the warnings of a valid file: the bundle when there is no
+/// error, and every diagnostic found by load and resolve together, so one run shows them all.
+pub fn compile_all(config: &Path) -> (Option<bundle::Bundle>, diagnostic::Report) {
+    let source = match source::SourceFile::read(config) {
+        Ok(source) => source,
+        Err(report) => return (None, report),
+    };
+    let loaded = load::load(&source);
+    let mut diagnostics = loaded.diagnostics;
+    let model = loaded.raw.and_then(|raw| {
+        let (model, found) = resolve::resolve_all(&raw, &source);
+        diagnostics.extend(found);
+        model
+    });
+    let valid = !diagnostics.iter().any(diagnostic::Diagnostic::is_error);
+    let bundle = model.filter(|_| valid).map(|model| render::render(&model));
+    (bundle, diagnostic::Report::new(&source, diagnostics))
 }
