@@ -8,5 +8,6 @@ mod bundles;
 mod cli;
 mod diagnostics;
 mod properties;
+mod schema;
 mod support;
 mod validate;

@@ -2,8 +2,10 @@
 //! ([`write`]) or compare it with what is on disk ([`check`]). The checksum manifest is part of
 //! the bundle ([`manifest`]).
 
+pub mod changes;
 pub mod check;
 pub mod manifest;
+pub mod plan_data;
 pub mod write;
 
 use std::collections::btree_map::Entry;
