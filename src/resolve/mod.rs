@@ -15,6 +15,7 @@ mod invalid;
 mod limits;
 mod names;
 mod paths;
+mod port_range;
 mod portable;
 mod ports;
 mod rate;
@@ -31,6 +32,7 @@ use crate::raw::{RawConfig, RawHost, RawService, RawSite, SpannedString};
 use crate::source::SourceFile;
 use crate::suggest;
 use invalid::{Checked, Invalid};
+use port_range::{port_invalid, port_unusable};
 use portable::admin_keys_warning;
 
 /// Validates `raw` and builds the model.
@@ -628,16 +630,4 @@ impl Resolver<'_> {
             }
         }
     }
-}
-
-/// Whether an explicit `port` is outside what a site's service may bind.
-fn port_unusable(value: i64) -> bool {
-    u16::try_from(value).map_or(true, |p| p < 1024 || ports::TAKEN_BY_SYSTEM.contains(&p))
-}
-
-fn port_invalid(value: i64) -> Invalid {
-    Invalid::new(
-        format!("port {value} cannot be used"),
-        "use a port from 1024 to 65535 that no system service (PostgreSQL 5432, Redis 6379) uses",
-    )
 }
