@@ -303,18 +303,16 @@ fn plan_names_sites_ports_secrets_and_restarts() {
             r#"secrets = ["STRIPE_SECRET_KEY", "MAIL_KEY"]"#,
         ) + "\n[sites.blog]\ndomains = [\"blog.example.com\"]\nslot = 3\nstatic = \"public\"\n"
     });
-    let plan = blueprint(&["plan"], dir.path());
-    assert_eq!(code(&plan), 1);
-    let stdout = String::from_utf8_lossy(&plan.stdout);
-    for expected in [
-        "sites added: blog",
-        "service chienstreats-frontend: port `3101` → `3102`",
-        "restart: chienstreats-frontend.service (unit file changed)",
-        "reload: nginx",
-        "secrets to fill in: MAIL_KEY in /srv/sites/chienstreats/shared/.env",
-    ] {
-        assert!(stdout.contains(expected), "`{expected}` missing:\n{stdout}");
-    }
+    plan_mentions(
+        dir.path(),
+        &[
+            "sites added: blog",
+            "service chienstreats-frontend: port `3101` → `3102`",
+            "restart: chienstreats-frontend.service (unit file changed)",
+            "reload: nginx",
+            "secrets to fill in: MAIL_KEY in /srv/sites/chienstreats/shared/.env",
+        ],
+    );
     // Nothing to do once built.
     assert_eq!(code(&blueprint(&["build"], dir.path())), 0);
     let after = blueprint(&["plan"], dir.path());
@@ -379,4 +377,36 @@ fn schema_prints_json_and_diagnostics_can_be_json_and_coloured() {
     // Not a terminal: no colour by default.
     let auto = blueprint(&args, &root());
     assert!(!String::from_utf8_lossy(&auto.stderr).contains('\x1b'));
+}
+
+#[test]
+fn plan_names_removed_sites_tls_database_and_leaves_disabled_units_stopped() {
+    let dir = example_with(|e| {
+        let kept = &e[..e
+            .find("[sites.secondsite]")
+            .expect("the example has two sites")];
+        kept.replace(r#"tls = "acme""#, r#"tls = "none""#)
+            .replace(r#"database = "postgres""#, r#"database = "none""#)
+    });
+    let stdout = plan_mentions(
+        dir.path(),
+        &[
+            "sites removed (stopped; their data stays): secondsite",
+            "site chienstreats: tls `acme` → `none`",
+            "site chienstreats: database `postgres` → `none`",
+            "update, not started: chienstreats-api.service (disabled)",
+        ],
+    );
+    assert!(!stdout.contains("restart: chienstreats-api"), "{stdout}");
+}
+
+/// Runs `plan` (which must find changes) and checks that its output names each of `expected`.
+fn plan_mentions(dir: &Path, expected: &[&str]) -> String {
+    let plan = blueprint(&["plan"], dir);
+    assert_eq!(code(&plan), 1);
+    let stdout = String::from_utf8_lossy(&plan.stdout).into_owned();
+    for expected in expected {
+        assert!(stdout.contains(expected), "`{expected}` missing:\n{stdout}");
+    }
+    stdout
 }

@@ -47,7 +47,10 @@ pub fn describe(bundle: &Bundle, out_root: &Path) -> Vec<String> {
     }
     added_removed(&mut lines, "sites", &before, &after, "BP_SITES");
     added_removed(&mut lines, "services", &before, &after, "BP_UNITS");
-    actions(&mut lines, &files, &before, &after);
+    if !old.is_empty() {
+        // On a new host everything is installed and started; restarts mean nothing there.
+        actions(&mut lines, &files, &before, &after);
+    }
     per_key(&mut lines, &before, &after);
     secrets(&mut lines, &before, &after);
     files.summary(&mut lines);
@@ -176,18 +179,28 @@ fn actions(
     before: &BTreeMap<String, Var>,
     after: &BTreeMap<String, Var>,
 ) {
-    let units: Vec<&str> = files
-        .changed
-        .iter()
-        .filter_map(|p| p.strip_prefix("files/etc/systemd/system/"))
-        .collect();
-    if !units.is_empty() {
-        lines.push(format!("restart: {} (unit file changed)", units.join(", ")));
-    }
     let (was, now) = (
         map(before, "BP_UNIT_ENABLED"),
         map(after, "BP_UNIT_ENABLED"),
     );
+    // setup.sh restarts only enabled units; a disabled one just gets its new unit file.
+    let (enabled, disabled): (Vec<&str>, Vec<&str>) = files
+        .changed
+        .iter()
+        .filter_map(|p| p.strip_prefix("files/etc/systemd/system/"))
+        .partition(|unit| now.get(unit.trim_end_matches(".service")) != Some(&"0"));
+    if !enabled.is_empty() {
+        lines.push(format!(
+            "restart: {} (unit file changed)",
+            enabled.join(", ")
+        ));
+    }
+    if !disabled.is_empty() {
+        lines.push(format!(
+            "update, not started: {} (disabled)",
+            disabled.join(", ")
+        ));
+    }
     for (unit, enabled) in &now {
         if was.get(unit).is_some_and(|w| w != enabled) {
             let verb = if *enabled == "1" {

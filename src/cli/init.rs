@@ -18,8 +18,8 @@ pub fn starter(host: &str, os: &str) -> String {
 # #:schema ./sites.schema.json
 
 [host]
-name = {host}                      # the bundle goes to out/<name>/
-os = {os}                          # "debian-12" or "ubuntu-24.04"
+name = {host:<29} # the bundle goes to out/<name>/
+os = {os:<31} # "debian-12" or "ubuntu-24.04"
 acme_email = "ops@example.com"       # Let's Encrypt contact for sites with tls = "acme"
 # admin_keys = ["keys/ops.pub"]      # public keys of the deploy user, relative to this file
 # ssh_port = 22

@@ -194,4 +194,14 @@ mod tests {
         );
         assert!(loaded.raw.unwrap().sites.is_empty());
     }
+
+    #[test]
+    fn a_duplicated_table_is_one_line_of_words() {
+        let src = SourceFile::new("s.toml", "[host]\nname = \"a\"\n[host]\n");
+        let report = parse(&src).unwrap_err();
+        let d = &report.diagnostics()[0];
+        assert!(!d.message.contains('\n'), "{:?}", d.message);
+        assert!(d.message.contains("duplicate key `host`"), "{}", d.message);
+        assert_eq!(src.position(d.span.clone().unwrap().start).line, 3);
+    }
 }
