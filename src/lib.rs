@@ -47,9 +47,18 @@ pub fn compile_all(config: &Path) -> (Option<bundle::Bundle>, diagnostic::Report
     };
     let loaded = load::load(&source);
     let mut diagnostics = loaded.diagnostics;
+    let placeholders = loaded.placeholders;
     let model = loaded.raw.and_then(|raw| {
         let (model, found) = resolve::resolve_all(&raw, &source);
-        diagnostics.extend(found);
+        // A value that had the wrong type was resolved as a placeholder: what resolve says
+        // about it repeats the type error already reported there.
+        diagnostics.extend(found.into_iter().filter(|d| {
+            !d.span.as_ref().is_some_and(|s| {
+                placeholders
+                    .iter()
+                    .any(|p| p.start <= s.start && s.end <= p.end)
+            })
+        }));
         model
     });
     let valid = !diagnostics.iter().any(diagnostic::Diagnostic::is_error);

@@ -369,7 +369,14 @@ fn schema_prints_json_and_diagnostics_can_be_json_and_coloured() {
         &root(),
     );
     assert_eq!(code(&json), 2);
-    let line: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["message"].as_str().unwrap().starts_with("`slot`"))
+        .unwrap();
     assert_eq!(line["span"]["line"], 7);
     assert_eq!(line["severity"], "error");
     let always = blueprint(&[&["--color", "always"], &args[..]].concat(), &root());

@@ -102,3 +102,28 @@ fn a_machine_dependent_key_path_is_a_warning_not_an_error() {
         "{report}"
     );
 }
+
+#[test]
+fn a_wrong_type_is_one_error_and_hides_nothing_else() {
+    let report = blueprint::compile(std::path::Path::new(
+        "tests/errors/wrong-types-recovered.toml",
+    ))
+    .unwrap_err();
+    let messages: Vec<&str> = report
+        .diagnostics()
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`acme_email` must be a string, not a whole number",
+            "`ssh_port` must be a whole number, not a string",
+            "site name `Blog` is not allowed",
+            "`domains` must be a list of strings, not a string",
+            "`slot` must be a whole number, not a string",
+            "`port` must be a whole number, not a string",
+            "`tasks_max` must be a whole number, not a string",
+        ]
+    );
+}

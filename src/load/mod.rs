@@ -9,6 +9,7 @@
 //!
 //! A syntax error stops at the first one: past it the parser cannot know what the file means.
 
+mod placeholder;
 mod shape;
 mod words;
 
@@ -26,40 +27,76 @@ pub struct Loaded {
     pub raw: Option<RawConfig>,
     /// Problems found while loading, in no particular order.
     pub diagnostics: Vec<Diagnostic>,
+    /// Spans of wrong-typed values that were read as a neutral placeholder of the right type
+    /// (`0`, `""`, `[]`); a later diagnostic inside one of them only repeats the type error.
+    pub placeholders: Vec<std::ops::Range<usize>>,
 }
 
 /// Loads `source`, collecting every shape problem instead of stopping at the first.
 pub fn load(source: &SourceFile) -> Loaded {
-    let document = match ImDocument::parse(source.text()) {
-        Ok(document) => document,
-        Err(err) => {
+    let first = match shape_of(source.text()) {
+        Ok(checked) => checked,
+        Err(diagnostic) => {
             return Loaded {
                 raw: None,
-                diagnostics: vec![syntax_error(source, err.message(), err.span())],
+                diagnostics: vec![syntax_error(source, &diagnostic.0, diagnostic.1)],
+                placeholders: Vec::new(),
             }
         }
     };
+    let (diagnostics, replacements) = (first.diagnostics, first.replacements);
+    let mut placeholders = Vec::new();
+    let mut tree = (first.root, first.complete);
+    if !replacements.is_empty() {
+        // Load again with the wrong values overwritten; the problems are those of the first pass.
+        if let Ok(second) = shape_of(&placeholder::patch(source.text(), &replacements)) {
+            placeholders = replacements.into_iter().map(|(range, _)| range).collect();
+            tree = (second.root, second.complete);
+        }
+    }
+    let mut loaded = Loaded {
+        raw: None,
+        diagnostics,
+        placeholders,
+    };
+    if let (Item::Table(table), true) = tree {
+        match toml_edit::de::from_document::<RawConfig>(DocumentMut::from(table)) {
+            Ok(raw) => loaded.raw = Some(raw),
+            Err(err) => {
+                // The shape pass should have caught it; say what serde said rather than nothing.
+                loaded
+                    .diagnostics
+                    .push(syntax_error(source, err.message(), err.span()));
+            }
+        }
+    }
+    loaded
+}
+
+/// One shape pass over `text`: the pruned tree, whether the top level is complete, and what
+/// was found.
+struct Checked {
+    root: Item,
+    complete: bool,
+    diagnostics: Vec<Diagnostic>,
+    replacements: Vec<(std::ops::Range<usize>, &'static str)>,
+}
+
+fn shape_of(text: &str) -> Result<Checked, (String, Option<std::ops::Range<usize>>)> {
+    let document = ImDocument::parse(text).map_err(|err| (err.message().to_owned(), err.span()))?;
     let mut root = Item::Table(document.into_table());
     let mut shape = shape::Shape {
         root: crate::schema::cached(),
         diagnostics: Vec::new(),
+        replacements: Vec::new(),
     };
     let complete = shape.document(&mut root);
-    let mut diagnostics = shape.diagnostics;
-    let raw = match root {
-        Item::Table(table) if complete => {
-            match toml_edit::de::from_document::<RawConfig>(DocumentMut::from(table)) {
-                Ok(raw) => Some(raw),
-                Err(err) => {
-                    // The shape pass should have caught it; say what serde said rather than nothing.
-                    diagnostics.push(syntax_error(source, err.message(), err.span()));
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    Loaded { raw, diagnostics }
+    Ok(Checked {
+        root,
+        complete,
+        diagnostics: shape.diagnostics,
+        replacements: shape.replacements,
+    })
 }
 
 /// Parses `source` into the raw config, failing on any problem (tests, fuzzing, benchmarks).
@@ -171,9 +208,16 @@ mod tests {
             "b.example",
             "read as `domains`"
         );
+        let port = raw.host.get_ref().ssh_port.as_ref().expect("a placeholder");
+        assert_eq!(
+            *port.get_ref(),
+            0,
+            "the wrong value is read as a neutral one"
+        );
+        let (placeholder, read) = (&loaded.placeholders[0], port.span());
         assert!(
-            raw.host.get_ref().ssh_port.is_none(),
-            "the wrong value is left out"
+            placeholder.start == read.start && read.end <= placeholder.end,
+            "read where the wrong value was: {placeholder:?} {read:?}"
         );
     }
 

@@ -97,6 +97,8 @@ fn table_name(path: &[String]) -> String {
 pub(super) struct Shape<'a> {
     pub(super) root: &'a Json,
     pub(super) diagnostics: Vec<Diagnostic>,
+    /// Wrong-typed values and the placeholder that can stand in for each ([`super::placeholder`]).
+    pub(super) replacements: Vec<(Range<usize>, &'static str)>,
 }
 
 impl Shape<'_> {
@@ -131,6 +133,9 @@ impl Shape<'_> {
                 let element = Item::Value(element.clone());
                 if !has_type(&element, items, root) {
                     let span = element.span().or_else(|| item.span());
+                    if let Some(whole) = item.span() {
+                        self.replacements.push((whole, "[]"));
+                    }
                     self.wrong_type_at(span, schema, place, words::found(&element), " has");
                     return false;
                 }
@@ -281,6 +286,13 @@ impl Shape<'_> {
 
     fn wrong_type(&mut self, item: &Item, schema: &Json, place: &Place) {
         let span = item.span().or_else(|| place.key_span.clone());
+        if let (Item::Value(_), Some(value), Some(placeholder)) = (
+            item,
+            item.span(),
+            super::placeholder::for_schema(schema, self.root),
+        ) {
+            self.replacements.push((value, placeholder));
+        }
         self.wrong_type_at(span, schema, place, words::found(item), "");
     }
 
