@@ -3,14 +3,20 @@
 //!
 //! The pipeline has four stages, one module each, and data only flows forward:
 //!
-//! 1. [`load`]: read the file and deserialize it into [`raw`] types that mirror the file exactly
-//!    (`deny_unknown_fields`, spans kept).
+//! 1. [`load`]: read the file, check its shape against the JSON Schema generated from the [`raw`]
+//!    types ([`schema`]), then deserialize what is usable into them (spans kept). Unknown keys and
+//!    wrong types do not stop it, so resolve still sees the rest.
 //! 2. [`resolve`]: validate everything and build the typed [`model`], with defaults applied.
-//!    All problems are collected as [`diagnostic::Diagnostic`]s with file:line:col.
+//!    All problems of both stages are collected as [`diagnostic::Diagnostic`]s (errors and
+//!    warnings) with file:line:col, and reported together.
 //! 3. [`render`]: every artifact gets a small serializable view of the model and one embedded
 //!    template from `blueprints/`; escaping is explicit per target language ([`render::escape`]).
 //! 4. [`bundle`]: the rendered files, plus a sorted `SHA256SUMS`, are written atomically or
-//!    compared with what is on disk (`--check`).
+//!    compared with what is on disk (`--check`), or described as host actions (`plan`,
+//!    [`bundle::changes`]).
+//!
+//! [`cli`] maps the subcommands (`build`, `check`, `plan`, `init`, `schema`, `completions`,
+//! `man`) onto these stages and the exit codes 0/1/2.
 
 pub mod bundle;
 pub mod cli;

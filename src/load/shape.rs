@@ -66,20 +66,21 @@ fn has_type(item: &Item, schema: &Json, root: &Json) -> bool {
 }
 
 /// Where a value sits: the key it is the value of, and the table it is in.
-struct Place {
+struct Place<'s> {
     key: String,
     key_span: Option<Range<usize>>,
     /// Dotted path of the table holding the key (empty at the top level).
-    table: Vec<String>,
+    table: &'s [String],
     /// `Some(map)` when the key is an entry of a free-form map such as `env` or `sites`.
-    map: Option<String>,
-    /// `key = example` for the help, inherited by the entries of a map.
-    example: Option<String>,
+    map: Option<&'s str>,
+    /// The key and schema whose example the help shows (a map's entries show the map's);
+    /// the example is only written out when there is an error to explain.
+    example_of: Option<(&'s str, &'s Json)>,
 }
 
-impl Place {
+impl Place<'_> {
     fn path(&self) -> Vec<String> {
-        let mut path = self.table.clone();
+        let mut path = self.table.to_vec();
         path.push(self.key.clone());
         path
     }
@@ -180,18 +181,15 @@ impl Shape<'_> {
             let mut place = Place {
                 key: key.clone(),
                 key_span: key_span.clone(),
-                table: path.to_vec(),
+                table: path,
                 map: None,
-                example: None,
+                example_of: None,
             };
             let (name, property) = match (properties.and_then(|p| p.get(&key)), map) {
                 (Some(property), _) => (key.clone(), property),
                 (None, Some(entry)) => {
-                    place.map = path.last().cloned();
-                    place.example = path.last().and_then(|m| {
-                        let parent = deref(schema, root);
-                        words::example(m, parent, root)
-                    });
+                    place.map = path.last().map(String::as_str);
+                    place.example_of = place.map.map(|m| (m, schema));
                     (key.clone(), entry)
                 }
                 (None, None) => {
@@ -215,11 +213,14 @@ impl Shape<'_> {
                     }
                 }
             };
-            if place.example.is_none() {
-                place.example = words::example(&name, property, root);
-            }
             let keep = match table.get_mut(&name) {
-                Some(value) => self.value(value, property, &place),
+                Some(value) => {
+                    let place = Place {
+                        example_of: place.example_of.or(Some((&name, property))),
+                        ..place
+                    };
+                    self.value(value, property, &place)
+                }
                 None => true,
             };
             if !keep {
@@ -315,7 +316,10 @@ impl Shape<'_> {
         } else {
             format!("{subject} must be {expected}; this element is {found}")
         };
-        let help = match &place.example {
+        let example = place
+            .example_of
+            .and_then(|(key, schema)| words::example(key, schema, self.root));
+        let help = match example {
             Some(example) => format!("write it like `{example}`"),
             None => format!("write {expected} here; `blueprint schema` shows every key's form"),
         };
