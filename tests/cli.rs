@@ -206,3 +206,188 @@ fn modes_are_exact_whatever_the_umask() {
     assert_eq!(mode("setup.sh"), 0o755);
     assert_eq!(mode("plan.sh"), 0o644);
 }
+
+#[test]
+fn init_writes_a_starter_that_checks_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = blueprint(&["init", "--host", "web1", "--os", "debian-12"], dir.path());
+    assert_eq!(code(&init), 0, "{}", String::from_utf8_lossy(&init.stderr));
+    let text = std::fs::read_to_string(dir.path().join("sites.toml")).unwrap();
+    assert!(text.contains("name = \"web1\"") && text.contains("os = \"debian-12\""));
+    let check = blueprint(&["check"], dir.path());
+    assert_eq!(
+        code(&check),
+        0,
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    std::fs::write(dir.path().join("sites.toml"), "mine").unwrap();
+    let again = blueprint(&["init"], dir.path());
+    assert_eq!(code(&again), 2);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("`sites.toml` already exists"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("sites.toml")).unwrap(),
+        "mine"
+    );
+    let bad = blueprint(
+        &["init", "--config", "b.toml", "--host", "Bad Name"],
+        dir.path(),
+    );
+    assert_eq!(code(&bad), 2);
+    assert!(
+        !dir.path().join("b.toml").exists(),
+        "an invalid starter is not written"
+    );
+}
+
+/// The example with one edit, next to a copy of its key, and `out/` built from the original.
+fn example_with(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(root().join("sites.toml")).unwrap();
+    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    std::fs::copy(root().join("keys/ops.pub"), dir.path().join("keys/ops.pub")).unwrap();
+    std::fs::write(dir.path().join("sites.toml"), &example).unwrap();
+    assert_eq!(code(&blueprint(&["build"], dir.path())), 0);
+    std::fs::write(dir.path().join("sites.toml"), edit(&example)).unwrap();
+    dir
+}
+
+#[test]
+fn plan_on_a_changed_rate_limit_names_the_nginx_reload_and_nothing_else() {
+    let dir = example_with(|e| e.replace(r#"rate = "30r/s""#, r#"rate = "40r/s""#));
+    let plan = blueprint(&["plan"], dir.path());
+    assert_eq!(code(&plan), 1);
+    let stdout = String::from_utf8_lossy(&plan.stdout);
+    let actions: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(
+        actions,
+        [
+            "  reload: nginx (its configuration changed)",
+            "  files: nginx 1 changed"
+        ],
+        "{stdout}"
+    );
+}
+
+#[test]
+fn plan_names_sites_ports_secrets_and_restarts() {
+    let dir = example_with(|e| {
+        e.replace("port = 3101", "port = 3102").replace(
+            r#"secrets = ["STRIPE_SECRET_KEY"]"#,
+            r#"secrets = ["STRIPE_SECRET_KEY", "MAIL_KEY"]"#,
+        ) + "\n[sites.blog]\ndomains = [\"blog.example.com\"]\nslot = 3\nstatic = \"public\"\n"
+    });
+    plan_mentions(
+        dir.path(),
+        &[
+            "sites added: blog",
+            "service chienstreats-frontend: port `3101` → `3102`",
+            "restart: chienstreats-frontend.service (unit file changed)",
+            "reload: nginx",
+            "secrets to fill in: MAIL_KEY in /srv/sites/chienstreats/shared/.env",
+        ],
+    );
+    // Nothing to do once built.
+    assert_eq!(code(&blueprint(&["build"], dir.path())), 0);
+    let after = blueprint(&["plan"], dir.path());
+    assert_eq!(code(&after), 0);
+    assert!(String::from_utf8_lossy(&after.stdout).starts_with("nothing to do"));
+}
+
+#[test]
+fn build_check_leaves_sha256sums_out_of_its_diff() {
+    let dir = example_with(|e| e.replace(r#"rate = "30r/s""#, r#"rate = "40r/s""#));
+    let check = blueprint(&["build", "--check"], dir.path());
+    assert_eq!(code(&check), 1);
+    let diff = String::from_utf8_lossy(&check.stdout);
+    assert!(diff.contains("+++ b/vps1/files/etc/nginx/"), "{diff}");
+    assert!(!diff.contains("SHA256SUMS"), "{diff}");
+}
+
+#[test]
+fn completions_pass_bash_n_and_man_is_roff() {
+    let completions = blueprint(&["completions", "bash"], &root());
+    assert_eq!(code(&completions), 0);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("blueprint.bash");
+    std::fs::write(&script, &completions.stdout).unwrap();
+    let syntax = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    assert!(String::from_utf8_lossy(&completions.stdout).contains("plan"));
+    let man = blueprint(&["man"], &root());
+    assert_eq!(code(&man), 0);
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        page.contains(".TH blueprint 1") && page.contains(".SH NAME"),
+        "{page}"
+    );
+}
+
+#[test]
+fn schema_prints_json_and_diagnostics_can_be_json_and_coloured() {
+    let schema = blueprint(&["schema"], &root());
+    assert_eq!(code(&schema), 0);
+    let value: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
+    assert_eq!(value["title"], "sites.toml");
+    let args = ["check", "--config", "tests/errors/wrong-type.toml"];
+    let json = blueprint(
+        &[&["--message-format", "json"], &args[..]].concat(),
+        &root(),
+    );
+    assert_eq!(code(&json), 2);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["message"].as_str().unwrap().starts_with("`slot`"))
+        .unwrap();
+    assert_eq!(line["span"]["line"], 7);
+    assert_eq!(line["severity"], "error");
+    let always = blueprint(&[&["--color", "always"], &args[..]].concat(), &root());
+    assert!(String::from_utf8_lossy(&always.stderr).starts_with("\x1b[1;31merror"));
+    // Not a terminal: no colour by default.
+    let auto = blueprint(&args, &root());
+    assert!(!String::from_utf8_lossy(&auto.stderr).contains('\x1b'));
+}
+
+#[test]
+fn plan_names_removed_sites_tls_database_and_leaves_disabled_units_stopped() {
+    let dir = example_with(|e| {
+        let kept = &e[..e
+            .find("[sites.secondsite]")
+            .expect("the example has two sites")];
+        kept.replace(r#"tls = "acme""#, r#"tls = "none""#)
+            .replace(r#"database = "postgres""#, r#"database = "none""#)
+    });
+    let stdout = plan_mentions(
+        dir.path(),
+        &[
+            "sites removed (stopped; their data stays): secondsite",
+            "site chienstreats: tls `acme` → `none`",
+            "site chienstreats: database `postgres` → `none`",
+            "update, not started: chienstreats-api.service (disabled)",
+        ],
+    );
+    assert!(!stdout.contains("restart: chienstreats-api"), "{stdout}");
+}
+
+/// Runs `plan` (which must find changes) and checks that its output names each of `expected`.
+fn plan_mentions(dir: &Path, expected: &[&str]) -> String {
+    let plan = blueprint(&["plan"], dir);
+    assert_eq!(code(&plan), 1);
+    let stdout = String::from_utf8_lossy(&plan.stdout).into_owned();
+    for expected in expected {
+        assert!(stdout.contains(expected), "`{expected}` missing:\n{stdout}");
+    }
+    stdout
+}

@@ -50,3 +50,80 @@ fn a_missing_config_is_an_error_not_a_panic() {
         .to_string()
         .contains("cannot read `tests/errors/does-not-exist.toml`"));
 }
+
+#[test]
+fn five_independent_mistakes_are_all_reported_in_one_run() {
+    let report =
+        blueprint::compile(std::path::Path::new("tests/errors/five-mistakes.toml")).unwrap_err();
+    let text = report.to_string();
+    for expected in [
+        "unsupported os `debian12`",
+        "did you mean `debian-12`?",
+        "`ops@example` is not a plain email address",
+        "cannot read admin key `../../keys/missing.pub`",
+        "site name `Blog` is not allowed",
+        "unknown key `domain` in `[sites.Blog]`",
+        "did you mean `domains`?",
+        // Within one service, no error hides another.
+        "port 80 cannot be used",
+        "cpu_quota `lots` is not a percentage",
+        "tasks_max 0 is out of range",
+    ] {
+        assert!(
+            text.contains(expected),
+            "`{expected}` missing from:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_machine_dependent_key_path_is_a_warning_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sites.toml");
+    let example = std::fs::read_to_string("sites.toml").unwrap();
+    let keys = std::fs::canonicalize("keys/ops.pub").unwrap();
+    std::fs::write(
+        &config,
+        example.replace(
+            r#"admin_keys = ["keys/ops.pub"]"#,
+            &format!(
+                r#"admin_keys = ["${{BLUEPRINT_TEST_NOPE:-{}}}"]"#,
+                keys.display()
+            ),
+        ),
+    )
+    .unwrap();
+    let (bundle, report) = blueprint::compile_all(&config);
+    assert!(bundle.is_some(), "{report}");
+    assert_eq!(report.diagnostics().len(), 1, "{report}");
+    assert!(!report.has_errors());
+    assert!(
+        report.to_string().starts_with("warning: admin key `${"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_wrong_type_is_one_error_and_hides_nothing_else() {
+    let report = blueprint::compile(std::path::Path::new(
+        "tests/errors/wrong-types-recovered.toml",
+    ))
+    .unwrap_err();
+    let messages: Vec<&str> = report
+        .diagnostics()
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`acme_email` must be a string, not a whole number",
+            "`ssh_port` must be a whole number, not a string",
+            "site name `Blog` is not allowed",
+            "`domains` must be a list of strings, not a string",
+            "`slot` must be a whole number, not a string",
+            "`port` must be a whole number, not a string",
+            "`tasks_max` must be a whole number, not a string",
+        ]
+    );
+}

@@ -11,5 +11,6 @@ mod cli;
 mod diagnostics;
 mod host_lib;
 mod properties;
+mod schema;
 mod support;
 mod validate;

@@ -11,11 +11,15 @@ use similar::TextDiff;
 use super::Bundle;
 
 /// Returns a unified diff from what is on disk to what the bundle would write; empty when equal.
+///
+/// `SHA256SUMS` is left out of the diff: it changes with every other file, and ten lines of
+/// hashes add nothing to review. Should it alone differ (edited by hand), one line says so.
 pub fn diff(bundle: &Bundle, out_root: &Path) -> String {
     let root = out_root.join(&bundle.host);
     let on_disk = list_files(&root);
     let expected: BTreeSet<&str> = bundle.files.keys().map(String::as_str).collect();
     let mut out = String::new();
+    let mut sums_differ = None;
     for path in on_disk
         .iter()
         .map(String::as_str)
@@ -26,6 +30,13 @@ pub fn diff(bundle: &Bundle, out_root: &Path) -> String {
         let old = fs::read_to_string(&disk_path).ok();
         let new = bundle.files.get(path);
         let shown = format!("{}/{path}", bundle.host);
+        if path == super::manifest::FILE_NAME {
+            let same = old.as_deref() == new.map(super::File::contents);
+            if !same {
+                sums_differ = Some(shown);
+            }
+            continue;
+        }
         match (old.as_deref(), new) {
             (Some(old), Some(file)) if old == file.contents() => {
                 let mode = fs::metadata(&disk_path)
@@ -61,11 +72,14 @@ pub fn diff(bundle: &Bundle, out_root: &Path) -> String {
             }
         }
     }
+    if let (true, Some(shown)) = (out.is_empty(), sums_differ) {
+        out = format!("{shown} differs (its diff is not shown)\n");
+    }
     out
 }
 
 /// Every file below `root`, as `/`-separated relative paths (empty when `root` does not exist).
-fn list_files(root: &Path) -> BTreeSet<String> {
+pub(crate) fn list_files(root: &Path) -> BTreeSet<String> {
     let mut files = BTreeSet::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {

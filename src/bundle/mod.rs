@@ -2,9 +2,11 @@
 //! ([`write`]) or compare it with what is on disk ([`check`]). The checksum manifest is part of
 //! the bundle ([`manifest`]).
 
+pub mod changes;
 pub mod check;
 pub mod fate;
 pub mod manifest;
+pub mod plan_data;
 pub mod write;
 
 use std::collections::btree_map::Entry;

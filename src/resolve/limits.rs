@@ -13,15 +13,17 @@ pub(super) const DEFAULT_TASKS_MAX: u32 = 256;
 /// nginx body size default.
 pub(super) const DEFAULT_BODY_SIZE: &str = "10m";
 
-/// Builds a service's limits from the optional raw values.
+/// Builds a service's limits from the optional raw values; every wrong one is reported, so one
+/// mistake never hides another.
 pub(super) fn limits(
     memory_max: Option<&str>,
     cpu_quota: Option<&str>,
     tasks_max: Option<i64>,
-) -> Result<Limits, (Field, Invalid)> {
+) -> Result<Limits, Vec<(Field, Invalid)>> {
+    let mut wrong = Vec::new();
     let memory_max = memory_max.unwrap_or(DEFAULT_MEMORY_MAX);
     if !digits_with_suffix(memory_max, &['K', 'M', 'G', 'T']) && memory_max != "infinity" {
-        return Err((
+        wrong.push((
             Field::MemoryMax,
             Invalid::new(
                 format!("memory_max `{memory_max}` is not a systemd size"),
@@ -35,7 +37,7 @@ pub(super) fn limits(
             && n.parse::<u32>().is_ok_and(|n| (1..=100_000).contains(&n))
     });
     if !percent_ok {
-        return Err((
+        wrong.push((
             Field::CpuQuota,
             Invalid::new(
                 format!("cpu_quota `{cpu_quota}` is not a percentage"),
@@ -48,16 +50,20 @@ pub(super) fn limits(
         Some(n) => u32::try_from(n)
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| {
-                (
+            .unwrap_or_else(|| {
+                wrong.push((
                     Field::TasksMax,
                     Invalid::new(
                         format!("tasks_max {n} is out of range"),
                         "use a number from 1 to 1000000",
                     ),
-                )
-            })?,
+                ));
+                0
+            }),
     };
+    if !wrong.is_empty() {
+        return Err(wrong);
+    }
     Ok(Limits {
         memory_max: memory_max.to_owned(),
         cpu_quota: cpu_quota.to_owned(),
@@ -114,18 +120,21 @@ mod tests {
         );
         assert!(limits(Some("512M"), Some("50%"), Some(64)).is_ok());
         assert_eq!(
-            limits(Some("1GB"), None, None).unwrap_err().0,
+            limits(Some("1GB"), None, None).unwrap_err()[0].0,
             Field::MemoryMax
         );
         assert_eq!(
-            limits(None, Some("50"), None).unwrap_err().0,
+            limits(None, Some("50"), None).unwrap_err()[0].0,
             Field::CpuQuota
         );
         assert_eq!(
-            limits(None, Some("0%"), None).unwrap_err().0,
+            limits(None, Some("0%"), None).unwrap_err()[0].0,
             Field::CpuQuota
         );
-        assert_eq!(limits(None, None, Some(0)).unwrap_err().0, Field::TasksMax);
+        assert_eq!(
+            limits(None, None, Some(0)).unwrap_err()[0].0,
+            Field::TasksMax
+        );
         assert!(body_size("10m").is_ok() && body_size("1024").is_ok());
         assert!(body_size("10 m").is_err() && body_size("").is_err() && body_size("10m;").is_err());
     }

@@ -15,6 +15,8 @@ mod invalid;
 mod limits;
 mod names;
 mod paths;
+mod port_range;
+mod portable;
 mod ports;
 mod rate;
 mod url_path;
@@ -28,13 +30,31 @@ use crate::diagnostic::{Diagnostic, Report};
 use crate::model::{Cdn, Database, Host, Model, Os, Runtime, Service, Site, Tls};
 use crate::raw::{RawConfig, RawHost, RawService, RawSite, SpannedString};
 use crate::source::SourceFile;
+use crate::suggest;
 use invalid::{Checked, Invalid};
+use port_range::{port_invalid, port_unusable};
+use portable::admin_keys_warning;
 
 /// Validates `raw` and builds the model.
 ///
 /// # Errors
 /// Every problem found, with positions in `source`.
 pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<Model, Report> {
+    match resolve_all(raw, source) {
+        (Some(model), _) => Ok(model),
+        (None, diagnostics) => Err(Report::new(
+            source,
+            diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+        )),
+    }
+}
+
+/// Validates `raw` and builds the model when there is no error; returns every diagnostic,
+/// warnings included, either way.
+pub fn resolve_all(raw: &RawConfig, source: &SourceFile) -> (Option<Model>, Vec<Diagnostic>) {
     let mut resolver = Resolver {
         source,
         diagnostics: Vec::new(),
@@ -47,10 +67,9 @@ pub fn resolve(raw: &RawConfig, source: &SourceFile) -> Result<Model, Report> {
         .collect();
     resolver.assign_ports(raw, &mut sites, host.as_ref().map(|h| h.ssh_port));
     resolver.unique_across_host(raw);
-    match (host, resolver.diagnostics.is_empty()) {
-        (Some(host), true) => Ok(Model { host, sites }),
-        _ => Err(Report::new(source, resolver.diagnostics)),
-    }
+    let valid = !resolver.diagnostics.iter().any(Diagnostic::is_error);
+    let model = host.filter(|_| valid).map(|host| Model { host, sites });
+    (model, resolver.diagnostics)
 }
 
 /// Collects diagnostics while walking the raw tree.
@@ -79,7 +98,11 @@ impl Resolver<'_> {
                 raw.os.span(),
                 Invalid::new(
                     format!("unsupported os `{}`", raw.os.get_ref()),
-                    format!("use one of {}", known.join(", ")),
+                    format!(
+                        "{}use one of {}",
+                        suggest::hint(raw.os.get_ref(), Os::ALL.iter().map(|os| os.id())),
+                        known.join(", ")
+                    ),
                 ),
             );
         }
@@ -98,6 +121,9 @@ impl Resolver<'_> {
         }
         let mut admin_keys = Vec::new();
         for path in &raw.admin_keys {
+            if let Some(warning) = admin_keys_warning(path) {
+                self.diagnostics.push(warning);
+            }
             if let Some(keys) = self.check(
                 path.span(),
                 admin_keys::read_key_file(path.get_ref(), self.source.dir()),
@@ -209,7 +235,7 @@ impl Resolver<'_> {
         let behind = raw_site.behind.as_ref().and_then(|b| match b.get_ref().as_str() {
             "cloudflare" => Some(Cdn::Cloudflare),
             other => {
-                self.report(b.span(), Invalid::new(format!("unknown CDN `{other}`"), "`behind` supports `\"cloudflare\"`; leave it out when clients connect directly"));
+                self.report(b.span(), Invalid::new(format!("unknown CDN `{other}`"), format!("{}`behind` supports `\"cloudflare\"`; leave it out when clients connect directly", suggest::hint(other, ["cloudflare"]))));
                 None
             }
         });
@@ -223,7 +249,10 @@ impl Resolver<'_> {
                         db.span(),
                         Invalid::new(
                             format!("unknown database `{other}`"),
-                            "use `\"postgres\"` or `\"none\"`",
+                            format!(
+                                "{}use `\"postgres\"` or `\"none\"`",
+                                suggest::hint(other, ["postgres", "none"])
+                            ),
                         ),
                     );
                     None
@@ -351,9 +380,15 @@ impl Resolver<'_> {
                 }
             }
             other => {
+                let guess = other
+                    .as_str()
+                    .map_or_else(String::new, |m| suggest::hint(m, ["acme", "none"]));
                 self.report(
                     raw.span(),
-                    Invalid::new(format!("unknown tls mode {other}"), help),
+                    Invalid::new(
+                        format!("unknown tls mode {other}"),
+                        format!("{guess}{help}"),
+                    ),
                 );
                 None
             }
@@ -429,7 +464,11 @@ impl Resolver<'_> {
                     r.span(),
                     Invalid::new(
                         format!("unknown runtime `{}`", r.get_ref()),
-                        format!("use one of {}", known.join(", ")),
+                        format!(
+                            "{}use one of {}",
+                            suggest::hint(r.get_ref(), Runtime::ALL.iter().map(|r| r.id())),
+                            known.join(", ")
+                        ),
                     ),
                 );
                 None
@@ -442,17 +481,28 @@ impl Resolver<'_> {
             svc.tasks_max.as_ref().map(|t| *t.get_ref()),
         ) {
             Ok(limits) => Some(limits),
-            Err((field, invalid)) => {
-                let span = match field {
-                    limits::Field::MemoryMax => svc.memory_max.as_ref().map(Spanned::span),
-                    limits::Field::CpuQuota => svc.cpu_quota.as_ref().map(Spanned::span),
-                    limits::Field::TasksMax => svc.tasks_max.as_ref().map(Spanned::span),
-                };
-                self.report(span.unwrap_or_else(|| raw.span()), invalid);
+            Err(wrong) => {
+                for (field, invalid) in wrong {
+                    let span = match field {
+                        limits::Field::MemoryMax => svc.memory_max.as_ref().map(Spanned::span),
+                        limits::Field::CpuQuota => svc.cpu_quota.as_ref().map(Spanned::span),
+                        limits::Field::TasksMax => svc.tasks_max.as_ref().map(Spanned::span),
+                    };
+                    self.report(span.unwrap_or_else(|| raw.span()), invalid);
+                }
                 None
             }
         };
-        if !name_ok || !route_ok {
+        // Checked here as well as in `assign_ports`, which sees only services that resolved: a
+        // wrong port must not hide behind another mistake of the same service.
+        let port_ok = match &svc.port {
+            Some(port) if port_unusable(*port.get_ref()) => {
+                self.report(port.span(), port_invalid(*port.get_ref()));
+                false
+            }
+            _ => true,
+        };
+        if !name_ok || !route_ok || !port_ok {
             return None;
         }
         Some(Service {
@@ -512,12 +562,9 @@ impl Resolver<'_> {
                     continue;
                 };
                 let value = *port.get_ref();
-                let checked = u16::try_from(value)
-                    .ok()
-                    .filter(|p| *p >= 1024 && !ports::TAKEN_BY_SYSTEM.contains(p));
+                let checked = u16::try_from(value).ok().filter(|_| !port_unusable(value));
                 let Some(p) = checked else {
-                    self.report(port.span(), Invalid::new(format!("port {value} cannot be used"), "use a port from 1024 to 65535 that no system service (PostgreSQL 5432, Redis 6379) uses"));
-                    continue;
+                    continue; // reported by `service`
                 };
                 if let Some(owner) = ports::slot_of(p)
                     .and_then(|slot| slot_owner.get(&slot))

@@ -1,4 +1,4 @@
-//! Positioned error messages, collected by every stage and rendered rustc-style:
+//! Positioned messages, collected by every stage and rendered rustc-style:
 //!
 //! ```text
 //! error: port 3101 is already used by `chienstreats.frontend`
@@ -11,12 +11,41 @@
 //!
 //! Messages are lowercase, name things in backticks and always say what to do next. They quote
 //! the input as written, and the input is untrusted: whatever is printed, the message, the help
-//! and the quoted source line, cannot move the cursor, clear the screen or reorder the text.
+//! and the quoted source line, cannot move the cursor, clear the screen or reorder the text
+//! ([`terminal`]).
+//!
+//! A diagnostic is an error (the input is rejected, exit 2) or a warning (reported, the build
+//! goes on). [`human`] renders them for people, with colour when asked; [`json`] for editors and CI.
 
-use std::fmt::{self, Write as _};
+mod human;
+mod json;
+mod terminal;
+
+use std::fmt;
 use std::ops::Range;
 
 use crate::source::SourceFile;
+pub use human::Style;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Severity {
+    /// The input is rejected: nothing is written, the exit code is 2.
+    #[default]
+    Error,
+    /// Worth fixing, but the bundle is still built and the exit code does not change.
+    Warning,
+}
+
+impl Severity {
+    /// The word that starts the rendered diagnostic.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
 
 /// One problem in the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +56,8 @@ pub struct Diagnostic {
     pub message: String,
     /// One line: what to do about it.
     pub help: Option<String>,
+    /// Error (the default) or warning.
+    pub severity: Severity,
 }
 
 impl Diagnostic {
@@ -36,6 +67,7 @@ impl Diagnostic {
             span: None,
             message: message.into(),
             help: None,
+            severity: Severity::Error,
         }
     }
 
@@ -43,8 +75,15 @@ impl Diagnostic {
     pub fn at(span: Range<usize>, message: impl Into<String>) -> Self {
         Self {
             span: Some(span),
-            message: message.into(),
-            help: None,
+            ..Self::error(message)
+        }
+    }
+
+    /// A warning at `span`: reported, but the input is accepted.
+    pub fn warning_at(span: Range<usize>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::at(span, message)
         }
     }
 
@@ -53,6 +92,11 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// Whether this diagnostic rejects the input.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 }
 
@@ -86,98 +130,33 @@ impl Report {
         &self.diagnostics
     }
 
-    fn render_one(&self, out: &mut String, diagnostic: &Diagnostic) -> fmt::Result {
-        writeln!(out, "error: {}", shown(&diagnostic.message))?;
-        if let (Some(source), Some(span)) = (&self.source, &diagnostic.span) {
-            let start = source.position(span.start);
-            let line = source.line_text(start.line);
-            let gutter = " ".repeat(start.line.to_string().len());
-            writeln!(out, "{gutter}--> {}:{start}", source.path().display())?;
-            writeln!(out, "{gutter} |")?;
-            writeln!(out, "{} | {}", start.line, printable_line(line))?;
-            // Underline the span, clipped to the first line it touches.
-            let end = source.position(span.end.max(span.start + 1));
-            let last_column = if end.line == start.line {
-                end.column
-            } else {
-                line.chars().count() + 1
-            };
-            let width = last_column.saturating_sub(start.column).max(1);
-            writeln!(
-                out,
-                "{gutter} | {}{}",
-                " ".repeat(start.column - 1),
-                "^".repeat(width)
-            )?;
-            if let Some(help) = &diagnostic.help {
-                writeln!(out, "{gutter} = help: {}", shown(help))?;
-            }
-        } else if let Some(help) = &diagnostic.help {
-            writeln!(out, "  = help: {}", shown(help))?;
-        }
-        Ok(())
+    /// How many diagnostics have `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
-}
 
-/// A message for the terminal. Messages quote values from the input as they are written, so
-/// characters that would garble the terminal ([`garbles_terminal`]) are shown as escapes such as
-/// `\n`, `\u{1b}` or `\u{202e}`. Quotes and backslashes stay as they are, so a quoted value
-/// reads like the TOML line under the message.
-fn shown(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if garbles_terminal(c) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
+    /// Whether the input is rejected.
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
     }
-    out
-}
 
-/// A source line for the quote under a message: one visible character for each character, so
-/// the caret line stays aligned; a tab becomes a space and anything that would garble the
-/// terminal becomes `\u{fffd}`.
-fn printable_line(line: &str) -> String {
-    line.chars()
-        .map(|c| match c {
-            '\t' => ' ',
-            c if garbles_terminal(c) => '\u{fffd}',
-            c => c,
-        })
-        .collect()
-}
+    /// The report for people: every diagnostic, then a summary line.
+    pub fn human(&self, style: Style) -> String {
+        human::render(self, style)
+    }
 
-/// Whether printing `c` could change how the rest of the line reads: control characters
-/// (newline, escape sequences, NUL…) and the invisible Unicode characters that reorder or hide
-/// text (bidirectional overrides, zero-width spaces). Input is untrusted: a sites.toml from
-/// elsewhere must not be able to rewrite its own error message.
-fn garbles_terminal(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
-        )
+    /// The report for tools: one JSON object per line, one line per diagnostic.
+    pub fn json(&self) -> String {
+        json::render(self)
+    }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::new();
-        for diagnostic in &self.diagnostics {
-            self.render_one(&mut out, diagnostic)?;
-            out.push('\n');
-        }
-        let count = self.diagnostics.len();
-        let name = self
-            .source
-            .as_ref()
-            .map_or_else(String::new, |s| format!(" `{}`", s.path().display()));
-        let plural = if count == 1 { "" } else { "s" };
-        write!(
-            out,
-            "error: could not compile{name} due to {count} error{plural}"
-        )?;
-        f.write_str(&out)
+        f.write_str(&self.human(Style::Plain))
     }
 }
 
@@ -185,19 +164,8 @@ impl std::error::Error for Report {}
 
 #[cfg(test)]
 mod tests {
+    use super::terminal::garbles_terminal;
     use super::*;
-
-    #[test]
-    fn quoted_values_cannot_garble_the_terminal() {
-        assert_eq!(
-            shown(r#"it's "a\b""#),
-            r#"it's "a\b""#,
-            "quotes stay as written"
-        );
-        assert_eq!(shown("a\nb\u{1b}[2Jc"), r"a\nb\u{1b}[2Jc");
-        assert_eq!(shown("evil\u{202e}txt.exe"), r"evil\u{202e}txt.exe");
-        assert_eq!(shown("café ✓"), "café ✓");
-    }
 
     #[test]
     fn the_quoted_source_line_is_printable_and_aligned() {
