@@ -210,7 +210,20 @@ fn modes_are_exact_whatever_the_umask() {
 #[test]
 fn init_writes_a_starter_that_checks_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
-    let init = blueprint(&["init", "--host", "web1", "--os", "debian-12"], dir.path());
+    let key = root().join("keys/ops.pub");
+    let key = key.to_str().unwrap();
+    let init = blueprint(
+        &[
+            "init",
+            "--host",
+            "web1",
+            "--os",
+            "debian-12",
+            "--admin-key",
+            key,
+        ],
+        dir.path(),
+    );
     assert_eq!(code(&init), 0, "{}", String::from_utf8_lossy(&init.stderr));
     let text = std::fs::read_to_string(dir.path().join("sites.toml")).unwrap();
     assert!(text.contains("name = \"web1\"") && text.contains("os = \"debian-12\""));
@@ -222,7 +235,13 @@ fn init_writes_a_starter_that_checks_and_never_overwrites() {
         String::from_utf8_lossy(&check.stderr)
     );
     std::fs::write(dir.path().join("sites.toml"), "mine").unwrap();
-    let again = blueprint(&["init"], dir.path());
+    assert_eq!(
+        std::fs::read(dir.path().join("keys/admin.pub")).unwrap(),
+        std::fs::read(root().join("keys/ops.pub")).unwrap(),
+        "the key is copied beside the file"
+    );
+    assert!(text.contains("admin_keys = [\"keys/admin.pub\"]"), "{text}");
+    let again = blueprint(&["init", "--admin-key", key], dir.path());
     assert_eq!(code(&again), 2);
     assert!(String::from_utf8_lossy(&again.stderr).contains("`sites.toml` already exists"));
     assert_eq!(
@@ -390,4 +409,22 @@ fn plan_mentions(dir: &Path, expected: &[&str]) -> String {
         assert!(stdout.contains(expected), "`{expected}` missing:\n{stdout}");
     }
     stdout
+}
+
+#[test]
+fn init_without_a_key_says_how_to_give_one_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blueprint"))
+        .arg("init")
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--admin-key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

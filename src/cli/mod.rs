@@ -71,6 +71,10 @@ pub enum Command {
         /// The host's distribution.
         #[arg(long, default_value = "ubuntu-24.04", value_parser = os_ids())]
         os: String,
+        /// The public key the deploy user logs in with; copied to keys/admin.pub beside the
+        /// file. Default: your ~/.ssh/id_ed25519.pub (or id_ecdsa.pub, id_rsa.pub).
+        #[arg(long)]
+        admin_key: Option<PathBuf>,
     },
     /// Print the JSON Schema of sites.toml (for editors: taplo, Even Better TOML).
     Schema,
@@ -135,7 +139,12 @@ pub fn run(cli: &Cli) -> ExitStatus {
             }
         }),
         Command::Plan { config, out } => with_bundle(&output, config, |bundle| plan(&bundle, out)),
-        Command::Init { config, host, os } => init_file(config, host, os, &output),
+        Command::Init {
+            config,
+            host,
+            os,
+            admin_key,
+        } => init_file(config, host, os, admin_key.as_deref(), &output),
         Command::Schema => print_stdout(&crate::schema::to_pretty_string()),
         Command::Completions { shell } => {
             let mut text = Vec::new();
@@ -225,8 +234,14 @@ fn plan(bundle: &bundle::Bundle, out: &Path) -> ExitStatus {
     ExitStatus::Stale
 }
 
-fn init_file(config: &Path, host: &str, os: &str, output: &Output) -> ExitStatus {
-    match init::init(config, host, os) {
+fn init_file(
+    config: &Path,
+    host: &str,
+    os: &str,
+    admin_key: Option<&Path>,
+    output: &Output,
+) -> ExitStatus {
+    match init::init(config, host, os, admin_key) {
         Ok(()) => {
             eprintln!(
                 "wrote {}; edit it, then run `blueprint check --config {}`",
@@ -245,6 +260,14 @@ fn init_file(config: &Path, host: &str, os: &str, output: &Output) -> ExitStatus
         }
         Err(init::InitError::Io(false, err)) => {
             eprintln!("error: cannot write `{}`: {err}", config.display());
+            ExitStatus::Error
+        }
+        Err(init::InitError::NoKey) => {
+            eprintln!("error: no admin key to put in `{}`\n  = help: pass the public key you will log in with as the deploy user: `blueprint init --admin-key ~/.ssh/id_ed25519.pub` (it is copied to keys/admin.pub beside the file)", config.display());
+            ExitStatus::Error
+        }
+        Err(init::InitError::KeyExists(copy)) => {
+            eprintln!("error: `{}` already holds another key\n  = help: init never overwrites a file: remove it, or pass the same key with `--admin-key`", copy.display());
             ExitStatus::Error
         }
     }

@@ -42,7 +42,7 @@ pub(super) fn read_key_file(raw_path: &str, base: &Path) -> Checked<Vec<String>>
     let unreadable = |why: String| {
         Invalid::new(
             format!("cannot read admin key `{raw_path}`: {why}"),
-            "point `admin_keys` at an existing public key file, e.g. `~/.ssh/id_ed25519.pub`",
+            "point `admin_keys` at an existing public key file, e.g. a copy in `keys/` beside sites.toml",
         )
     };
     let meta = std::fs::metadata(&path).map_err(|err| unreadable(err.to_string()))?;
