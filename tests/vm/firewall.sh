@@ -158,7 +158,13 @@ m 'set -e; install -d -o shop -g shop -m 0750 /srv/sites/shop/releases/r1
    ln -sfn releases/r1 /srv/sites/shop/current.new && mv -T /srv/sites/shop/current.new /srv/sites/shop/current
    systemctl restart shop-web.service  # (after the re-run checks: setup.sh would restart it)'
 app() { curl -sk --max-time 20 --resolve "shop.test:$HTTPS_PORT:127.0.0.1" "https://shop.test:$HTTPS_PORT$1" || true; }
+# perl starts slowly under TCG: until the app answers through nginx (at most a minute).
+for _ in $(seq 60); do
+    [[ $(app /app/hello) == service=* ]] && break
+    sleep 1
+done
 b=$(app /app/hello)
+[[ $b == service=* ]] || m 'systemctl status --no-pager shop-web.service; journalctl -u shop-web.service --no-pager | tail -n 20' || true
 check "the unit serves through nginx ($b)" test "$b" = "service=web user=shop path=/app/hello"
 b=$(app '/app/bind?port=3101')
 check "the unit cannot bind a port that is not its own ($b)" grep -q '^bind 3101=denied' <<<"$b"
