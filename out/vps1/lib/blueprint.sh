@@ -256,16 +256,35 @@ bp_put() {
 
 # Point symlink LINK at TARGET atomically (new link under a temp name, then rename over).
 # Sets BP_PUT_CHANGED like bp_put.
+# Symlink targets of whole directories from one find each (bp_links_load DIR...); bp_link_of
+# answers from them, or with readlink for a link not gathered, into BP_LINK ('' for no link).
+declare -A BP_LINK_CACHE=()
+bp_links_load() {
+    local path target
+    while IFS=$'\t' read -r path target; do
+        BP_LINK_CACHE[$path]=$target
+    done < <(find "$@" -mindepth 1 -maxdepth 2 -type l -printf '%p\t%l\n' 2>/dev/null || true)
+}
+BP_LINK=
+bp_link_of() {
+    BP_LINK=
+    [[ -L $1 ]] || return 0
+    BP_LINK=${BP_LINK_CACHE[$1]-}
+    [[ -n $BP_LINK ]] || BP_LINK=$(readlink -- "$1")
+}
+
 bp_symlink() {
     local target=$1 link=$2 tmp
     BP_PUT_CHANGED=0
-    if [[ -L $link && $(readlink -- "$link") == "$target" ]]; then return 0; fi
+    bp_link_of "$link"
+    if [[ $BP_LINK == "$target" ]]; then return 0; fi
     BP_PUT_CHANGED=1
     if ((BP_CHECK)); then bp_drift "symlink $link should point to $target"; return 0; fi
     bp_clean_tmp "$link"
     tmp="${link%/*}/.${link##*/}.bp-$$"
     ln -sfn -- "$target" "$tmp"
     mv -fT -- "$tmp" "$link"
+    BP_LINK_CACHE[$link]=$target
     BP_CHANGED_FILES+=("$link -> $target")
 }
 
@@ -284,8 +303,10 @@ bp_preconditions() {
         bp_die "this bundle is for $BP_OS_ID $BP_OS_VERSION, but this host runs ${id:-?} ${version:-?}. Set host.os in sites.toml, rebuild and copy the bundle again. Nothing was changed."
     fi
     if ! ((BP_CHECK)); then
-        install -d -m 0755 "$BP_STATE_ROOT"
-        install -d -m 0700 "$BP_STATE" "$BP_STATE/pending" "$BP_STATE/current" "$BP_STATE/env"
+        if [[ ! -d $BP_STATE/static ]]; then
+            install -d -m 0755 "$BP_STATE_ROOT"
+            install -d -m 0700 "$BP_STATE" "$BP_STATE/pending" "$BP_STATE/current" "$BP_STATE/env" "$BP_STATE/static"
+        fi
         bp_lock
     fi
     bp_accounts_ours
@@ -323,10 +344,10 @@ bp_account_record() { # before the account is created: a run killed right after 
 # site directory and who cannot log in, or a deploy user whose authorized_keys blueprint wrote
 # (read as that user: root opens nothing inside a home another user controls).
 bp_account_legacy() {
-    local name=$1 kind=$2 entry
-    entry=$(getent passwd "$name") || return 1
+    local name=$1 kind=$2
+    bp_user_exists "$name" || return 1
     case $kind in
-    site) [[ $entry == *":$BP_SITES_ROOT/$name:/usr/sbin/nologin" ]] ;;
+    site) [[ ${BP_PASSWD[$name]#*:} == "$BP_SITES_ROOT/$name:/usr/sbin/nologin" ]] ;;
     deploy) runuser -u "$name" -- head -n 1 "/home/$name/.ssh/authorized_keys" 2>/dev/null |
         grep -qxF "# $BP_GENERATED_HEADER" ;;
     esac
@@ -334,10 +355,11 @@ bp_account_legacy() {
 
 bp_accounts_ours() {
     local name kind bad=()
+    bp_accounts_load
     for name in "$BP_DEPLOY_USER" "${BP_SITES[@]}"; do
         kind=site
         [[ $name == "$BP_DEPLOY_USER" ]] && kind=deploy
-        getent passwd "$name" >/dev/null || continue
+        bp_user_exists "$name" || continue
         bp_account_recorded "$name" && continue
         if bp_account_legacy "$name" "$kind"; then
             ((BP_CHECK)) || bp_account_record "$name"
@@ -461,15 +483,34 @@ bp_packages() {
 
 # --- 3. users and directories -----------------------------------------------------------------
 
-bp_user_exists() { getent passwd "$1" >/dev/null; }
-bp_group_exists() { getent group "$1" >/dev/null; }
+# Users and groups from one getent each (a run asks about every site's user and group), reloaded
+# after blueprint changes an account: BP_PASSWD[name]="gid:home:shell",
+# BP_GROUP_GID[name]=gid, BP_GROUP_MEMBERS[name]="a,b".
+declare -A BP_PASSWD=() BP_GROUP_GID=() BP_GROUP_MEMBERS=()
+bp_accounts_load() {
+    local name gid home shell members
+    BP_PASSWD=()
+    BP_GROUP_GID=()
+    BP_GROUP_MEMBERS=()
+    while IFS=: read -r name _ _ gid _ home shell; do
+        BP_PASSWD[$name]=$gid:$home:$shell
+    done < <(getent passwd)
+    while IFS=: read -r name _ gid members; do
+        BP_GROUP_GID[$name]=$gid
+        BP_GROUP_MEMBERS[$name]=$members
+    done < <(getent group)
+}
+bp_user_exists() { [[ -v BP_PASSWD[$1] ]]; }
+bp_group_exists() { [[ -v BP_GROUP_GID[$1] ]]; }
+# True when NAME's primary group is the group NAME.
+bp_own_primary_group() { bp_user_exists "$1" && [[ ${BP_PASSWD[$1]%%:*} == "${BP_GROUP_GID[$1]-none}" ]]; }
 
 # bp_account NAME system|login HOME SHELL: the user NAME with its own group NAME as primary
 # group. Repairs every half-done state a killed `useradd` can leave: a group without its user,
 # a user without its group (or with another primary group).
 bp_account() {
     local name=$1 kind=$2 home=$3 shell=$4 args=()
-    if bp_user_exists "$name" && bp_group_exists "$name" && [[ $(id -gn "$name") == "$name" ]]; then
+    if bp_own_primary_group "$name"; then
         return 0
     fi
     if ((BP_CHECK)); then bp_drift "user $name or its group is missing"; return 0; fi
@@ -487,10 +528,11 @@ bp_account() {
             useradd --gid "$name" --no-user-group --create-home --home-dir "$home" --shell "$shell" "$name"
         fi
         BP_CHANGES+=("created user $name")
-    elif [[ $(id -gn "$name") != "$name" ]]; then
+    else
         usermod -g "$name" "$name"
         BP_CHANGES+=("made $name the primary group of user $name")
     fi
+    bp_accounts_load
 }
 
 bp_users() {
@@ -515,13 +557,13 @@ bp_users() {
     for entry in "${BP_DIRS[@]}"; do
         read -r path mode owner group _ <<<"$entry"
         # A user that --check found missing has no directories to compare yet.
-        if ((BP_CHECK)) && ! getent group "$group" >/dev/null; then continue; fi
+        if ((BP_CHECK)) && ! bp_group_exists "$group"; then continue; fi
         bp_dir "$path" "$mode" "$owner" "$group"
     done
     # nginx (www-data) is in no site's group: earlier versions added it for static sites.
     for site in "${BP_SITES[@]}"; do
         [[ -z ${BP_SITE_STATIC[$site]} ]] || bp_static_readable "$site"
-        if [[ " $(id -nG www-data 2>/dev/null) " == *" $site "* ]]; then
+        if [[ ,${BP_GROUP_MEMBERS[$site]-}, == *,www-data,* ]]; then
             if ((BP_CHECK)); then
                 bp_drift "www-data is in group $site"
             else
@@ -537,9 +579,13 @@ bp_users() {
 # does for each release: releases made by hand or by an earlier version may lack it. Checked
 # and repaired as the site user, since the release is the site's own tree.
 bp_static_readable() {
-    local site=$1 static=${BP_SITE_STATIC[$1]} dir part parts fix=()
+    local site=$1 static=${BP_SITE_STATIC[$1]} dir part parts fix=() link
     bp_user_exists "$site" || return 0
-    dir=$(readlink "$BP_SITES_ROOT/$site/current" 2>/dev/null) || return 0
+    link=$(readlink "$BP_SITES_ROOT/$site/current" 2>/dev/null) || return 0
+    # Checked once per release (blueprint-deploy opens each release itself).
+    bp_state_line "static/$site"
+    [[ $BP_LINE == "$link" ]] && return 0
+    dir=$link
     [[ $dir == /* ]] || dir=$BP_SITES_ROOT/$site/$dir
     [[ -d $dir/$static ]] || return 0
     fix=("$dir")
@@ -548,11 +594,13 @@ bp_static_readable() {
     # Anything under the static directory (or a directory on the way) that "other" cannot read.
     if [[ -z $(runuser -u "$site" -- find "${fix[@]:0:${#fix[@]}-1}" -maxdepth 0 ! -perm -o+x -print -quit) &&
         -z $(runuser -u "$site" -- find "$dir" \( -type d ! -perm -o+rx \) -o \( -type f ! -perm -o+r \) -print -quit) ]]; then
+        ((BP_CHECK)) || bp_state_put "static/$site" "$link"
         return 0
     fi
     if ((BP_CHECK)); then bp_drift "$site: nginx cannot read all of $dir"; return 0; fi
     runuser -u "$site" -- chmod o+x "${fix[@]:0:${#fix[@]}-1}"
     runuser -u "$site" -- chmod -R o+rX "$dir"
+    bp_state_put "static/$site" "$link"
     BP_CHANGES+=("$site: made $dir readable to nginx")
 }
 
@@ -560,10 +608,15 @@ bp_static_readable() {
 # writes inside a home another user controls), and only the file blueprint wrote.
 bp_legacy_keys_remove() {
     local keys=/home/$BP_DEPLOY_USER/.ssh/authorized_keys
-    runuser -u "$BP_DEPLOY_USER" -- head -n 1 "$keys" 2>/dev/null | grep -qxF "# $BP_GENERATED_HEADER" || return 0
-    if ((BP_CHECK)); then bp_drift "$keys is the one earlier blueprint versions wrote"; return 0; fi
-    runuser -u "$BP_DEPLOY_USER" -- rm -f -- "$keys"
-    BP_CHANGES+=("removed $keys (the keys now live in /etc/ssh/authorized_keys)")
+    # Once per deploy user: no version since writes that file.
+    bp_state_line legacy-keys
+    [[ $BP_LINE == "$BP_DEPLOY_USER" ]] && return 0
+    if runuser -u "$BP_DEPLOY_USER" -- head -n 1 "$keys" 2>/dev/null | grep -qxF "# $BP_GENERATED_HEADER"; then
+        if ((BP_CHECK)); then bp_drift "$keys is the one earlier blueprint versions wrote"; return 0; fi
+        runuser -u "$BP_DEPLOY_USER" -- rm -f -- "$keys"
+        BP_CHANGES+=("removed $keys (the keys now live in /etc/ssh/authorized_keys)")
+    fi
+    ((BP_CHECK)) || bp_state_put legacy-keys "$BP_DEPLOY_USER"
 }
 
 # --- 4. secrets -------------------------------------------------------------------------------
@@ -753,9 +806,15 @@ bp_placeholder() {
     local site=$1 dir=$BP_TLS/$1/placeholder domains san d tmpkey tmpcrt
     domains=${BP_SITE_DOMAINS[$site]}
     # Kept while it covers the same domains and is valid for another week (it lasts 30 days).
-    if [[ -f $dir/fullchain.pem && -f $dir/privkey.pem && $(cat "$dir/domains" 2>/dev/null) == "$domains" ]] &&
-        openssl x509 -checkend 604800 -noout -in "$dir/fullchain.pem" >/dev/null 2>&1; then
-        return 0
+    # Its expiry is recorded beside it, so a re-run needs no openssl to know.
+    local recorded='' expires=0
+    [[ -f $dir/domains ]] && { IFS= read -r recorded <"$dir/domains" || true; }
+    [[ -f $dir/expires ]] && { read -r expires <"$dir/expires" || true; }
+    if [[ -f $dir/fullchain.pem && -f $dir/privkey.pem && $recorded == "$domains" ]]; then
+        ((expires > EPOCHSECONDS + 604800)) && return 0
+        if ((expires == 0)) && openssl x509 -checkend 604800 -noout -in "$dir/fullchain.pem" >/dev/null 2>&1; then
+            return 0
+        fi
     fi
     install -d -m 0700 "$dir"
     san=
@@ -771,6 +830,7 @@ bp_placeholder() {
     mv -fT "$tmpkey" "$dir/privkey.pem"
     mv -fT "$tmpcrt" "$dir/fullchain.pem"
     printf '%s' "$domains" >"$dir/domains"
+    printf '%s\n' "$((EPOCHSECONDS + 30 * 86400))" >"$dir/expires"
     BP_CHANGES+=("$site: self-signed placeholder certificate")
     bp_pending_set nginx-reload
 }
@@ -798,9 +858,9 @@ bp_tls_links() { # bp_tls_links SITE FULLCHAIN PRIVKEY
 bp_tls() {
     bp_step "TLS certificates"
     local site live
+    bp_links_load "$BP_TLS"
     if ! ((BP_CHECK)); then
-        install -d -m 0755 /etc/blueprint "$BP_TLS"
-        install -d -m 0755 "$BP_ACME_WEBROOT"
+        [[ -d $BP_TLS && -d $BP_ACME_WEBROOT ]] || install -d -m 0755 /etc/blueprint "$BP_TLS" "$BP_ACME_WEBROOT"
     else
         [[ -d $BP_ACME_WEBROOT ]] || bp_drift "$BP_ACME_WEBROOT is missing"
     fi
@@ -816,14 +876,14 @@ bp_tls() {
                 bp_tls_links "$site" "$live/fullchain.pem" "$live/privkey.pem"
                 bp_cert_covers "$live/fullchain.pem" "$site" || BP_ACME_RENEW+=("$site")
             else
-                install -d -m 0755 "$BP_TLS/$site"
+                [[ -d $BP_TLS/$site ]] || install -d -m 0755 "$BP_TLS/$site"
                 bp_placeholder "$site"
                 bp_tls_links "$site" placeholder/fullchain.pem placeholder/privkey.pem
             fi
             ;;
         files)
             if [[ -e ${BP_SITE_TLS_CERT[$site]} && -e ${BP_SITE_TLS_KEY[$site]} ]]; then
-                ((BP_CHECK)) || install -d -m 0755 "$BP_TLS/$site"
+                ((BP_CHECK)) || [[ -d $BP_TLS/$site ]] || install -d -m 0755 "$BP_TLS/$site"
                 bp_tls_links "$site" "${BP_SITE_TLS_CERT[$site]}" "${BP_SITE_TLS_KEY[$site]}"
             elif ((BP_CHECK)); then
                 # Like an apply: a missing file is served with the placeholder (and reported in
@@ -831,14 +891,15 @@ bp_tls() {
                 [[ -e $BP_TLS/$site/fullchain.pem && -e $BP_TLS/$site/privkey.pem ]] ||
                     bp_drift "$site: no certificate at $BP_TLS/$site (${BP_SITE_TLS_CERT[$site]} or its key is missing)"
             else
-                install -d -m 0755 "$BP_TLS/$site"
+                [[ -d $BP_TLS/$site ]] || install -d -m 0755 "$BP_TLS/$site"
                 bp_placeholder "$site"
                 bp_tls_links "$site" placeholder/fullchain.pem placeholder/privkey.pem
                 bp_warn "$site: ${BP_SITE_TLS_CERT[$site]} or ${BP_SITE_TLS_KEY[$site]} does not exist; serving a self-signed placeholder"
             fi
             ;;
         esac
-        if [[ ${BP_SITE_TLS[$site]} != none && $(readlink "$BP_TLS/$site/fullchain.pem" 2>/dev/null) == placeholder/* ]]; then
+        bp_link_of "$BP_TLS/$site/fullchain.pem"
+        if [[ ${BP_SITE_TLS[$site]} != none && $BP_LINK == placeholder/* ]]; then
             BP_PLACEHOLDERS+=("$site")
         fi
     done
@@ -918,7 +979,7 @@ bp_files() {
     if ((BP_CHECK)) && [[ ! -d /etc/blueprint ]]; then
         bp_drift "/etc/blueprint/PLAN.md is missing"
     else
-        ((BP_CHECK)) || install -d -m 0755 /etc/blueprint
+        ((BP_CHECK)) || [[ -d /etc/blueprint ]] || install -d -m 0755 /etc/blueprint
         bp_put "$BP_BUNDLE/PLAN.md" /etc/blueprint/PLAN.md 0644 root root
     fi
 }
@@ -940,6 +1001,7 @@ bp_nginx() {
     local entry path mode owner group site stage=$BP_STAGING/nginx out
     bp_removed_sites
     bp_stage_files nginx
+    bp_links_load /etc/nginx/sites-enabled
     if ((BP_CHECK)); then
         for entry in "${BP_STAGE_FILES[@]}"; do bp_file "$entry"; done
         for site in "${BP_SITES[@]}"; do
@@ -985,10 +1047,10 @@ bp_nginx() {
 
     # Validated: install what differs (each file records its reload as pending first).
     for entry in "${BP_STAGE_FILES[@]}"; do bp_file "$entry"; done
-    install -d -m 0755 /etc/nginx/sites-enabled
+    [[ -d /etc/nginx/sites-enabled ]] || install -d -m 0755 /etc/nginx/sites-enabled
     for site in "${BP_SITES[@]}"; do
-        [[ $(readlink "/etc/nginx/sites-enabled/$site.conf" 2>/dev/null) == "../sites-available/$site.conf" ]] ||
-            bp_pending_set nginx-reload
+        bp_link_of "/etc/nginx/sites-enabled/$site.conf"
+        [[ $BP_LINK == "../sites-available/$site.conf" ]] || bp_pending_set nginx-reload
         bp_symlink "../sites-available/$site.conf" "/etc/nginx/sites-enabled/$site.conf"
     done
     for site in "${BP_REMOVED[@]}"; do
@@ -1013,7 +1075,8 @@ bp_nginx_current() {
         [[ $BP_M == "$BP_MODE $owner $group" ]] || return 1
     done
     for site in "${BP_SITES[@]}"; do
-        [[ $(readlink "/etc/nginx/sites-enabled/$site.conf" 2>/dev/null) == "../sites-available/$site.conf" ]] || return 1
+        bp_link_of "/etc/nginx/sites-enabled/$site.conf"
+        [[ $BP_LINK == "../sites-available/$site.conf" ]] || return 1
     done
     for site in "${BP_REMOVED[@]}"; do
         [[ ! -e /etc/nginx/sites-enabled/$site.conf && ! -L /etc/nginx/sites-enabled/$site.conf ]] || return 1
@@ -1163,16 +1226,25 @@ bp_retire() {
     done < <(bp_state_read units)
     if ! ((BP_CHECK)); then
         # Removed sites stay listed (for the summary) until their directory is deleted by hand.
-        {
-            for site in "${BP_REMOVED[@]}"; do printf '%s\n' "$site"; done
-            bp_state_read retired
-        } | sort -u | while read -r site; do
-            [[ -n $site ]] || continue
+        local -A retired=()
+        for site in "${BP_REMOVED[@]}"; do retired[$site]=1; done
+        if [[ -f $BP_STATE/retired ]]; then
+            while read -r site; do [[ -z $site ]] || retired[$site]=1; done <"$BP_STATE/retired"
+        fi
+        BP_RETIRED=()
+        for site in "${!retired[@]}"; do
             bp_in_list "$site" "${BP_SITES[@]}" && continue
-            [[ -e $BP_SITES_ROOT/$site ]] && printf '%s\n' "$site"
-            true
-        done | bp_state_write retired
-        printf '%s\n' "${BP_SITES[@]}" | bp_state_write sites
+            [[ -e $BP_SITES_ROOT/$site ]] && BP_RETIRED+=("$site")
+        done
+        # Sorted, and written only when it changes.
+        if ((${#BP_RETIRED[@]})); then
+            mapfile -t BP_RETIRED < <(printf '%s\n' "${BP_RETIRED[@]}" | LC_ALL=C sort)
+        fi
+        [[ ${BP_RETIRED[*]} == "$(bp_state_read retired | xargs)" ]] ||
+            for site in "${BP_RETIRED[@]}"; do printf '%s\n' "$site"; done | bp_state_write retired
+        [[ ${BP_SITES[*]} == "$(bp_state_read sites | xargs)" ]] ||
+            printf '%s\n' "${BP_SITES[@]}" | bp_state_write sites
+        return 0
     fi
     mapfile -t BP_RETIRED < <(bp_state_read retired)
 }
@@ -1304,29 +1376,43 @@ bp_probe() {
 }
 
 bp_summary() {
-    local unit site r code url n=0
+    local unit site r code url n=0 i probes=() labels=() dir
     bp_step "summary"
+    # Every probe at once (each may retry for a service still starting), results in order.
     for unit in "${BP_UNITS[@]}"; do
         site=${BP_UNIT_SITE[$unit]}
         [[ ${BP_UNIT_ENABLED[$unit]} == 1 ]] || continue
         [[ -n ${BP_UNIT_HEALTH[$unit]} ]] || continue
         [[ -e $BP_SITES_ROOT/$site/current ]] || continue
-        r=$(bp_probe "$site" "${BP_UNIT_HEALTH[$unit]}")
-        code=${r%% *}
-        url=${r#* }
-        BP_PROBES+=("$site ($unit): $url -> $code")
-        [[ $code =~ ^[23] ]] || bp_warn "$site: $url answers $code through nginx"
+        probes+=("$site ${BP_UNIT_HEALTH[$unit]}")
+        labels+=("$site ($unit)")
     done
     for site in "${BP_SITES[@]}"; do
         [[ -n ${BP_SITE_STATIC[$site]} ]] || continue
         if [[ -e $BP_SITES_ROOT/$site/current ]]; then
-            r=$(bp_probe "$site" /)
-            BP_PROBES+=("$site (static): ${r#* } -> ${r%% *}")
-            [[ ${r%% *} =~ ^[23] ]] || bp_warn "$site: ${r#* } answers ${r%% *} through nginx"
+            probes+=("$site /")
+            labels+=("$site (static)")
         else
             BP_PROBES+=("$site (static): waiting for a release ($BP_SITES_ROOT/$site/current)")
         fi
     done
+    if ((${#probes[@]})); then
+        rm -rf -- "$BP_STATE"/probes.* # left by a killed run
+        dir=$(mktemp -d "$BP_STATE/probes.XXXXXX")
+        for i in "${!probes[@]}"; do
+            # shellcheck disable=SC2086  # "site path": two words on purpose
+            bp_probe ${probes[$i]} >"$dir/$i" &
+        done
+        wait
+        for i in "${!probes[@]}"; do
+            IFS= read -r r <"$dir/$i" || true
+            code=${r%% *}
+            url=${r#* }
+            BP_PROBES+=("${labels[$i]}: $url -> $code")
+            [[ $code =~ ^[23] ]] || bp_warn "${labels[$i]%% *}: $url answers $code through nginx"
+        done
+        rm -rf -- "$dir"
+    fi
 
     bp_step_done
     printf 'files changed: %d\n' "${#BP_CHANGED_FILES[@]}"
