@@ -206,3 +206,15 @@ fn modes_are_exact_whatever_the_umask() {
     assert_eq!(mode("setup.sh"), 0o755);
     assert_eq!(mode("plan.sh"), 0o644);
 }
+
+#[test]
+fn check_rejects_a_variable_systemd_would_not_expand() {
+    let bad = blueprint(&["check", "--config", "tests/errors/run.toml"], &root());
+    assert_eq!(code(&bad), 2);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("`run` uses `$ROOT_PATH`, which systemd would not expand")
+            && stderr.contains("help: only `$PORT`"),
+        "{stderr}"
+    );
+}

@@ -4,6 +4,7 @@
 //! renderers may trust them. Collections are sorted (sites and services by name, maps are
 //! `BTreeMap`) so that rendering is deterministic.
 
+pub mod contract;
 pub mod layout;
 mod os;
 mod runtime;

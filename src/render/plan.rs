@@ -29,6 +29,8 @@ struct ServiceRow<'a> {
     limits: String,
     enabled: bool,
     relaxations: &'a str,
+    /// argv as `["/usr/bin/node", "server.js"]`, so a reviewer sees how `run` was split.
+    command: String,
 }
 
 /// Adds `PLAN.md`.
@@ -93,6 +95,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                     svc.limits.memory_max, svc.limits.cpu_quota, svc.limits.tasks_max
                 ),
                 enabled: svc.enabled,
+                command: format!("{:?}", svc.argv),
                 relaxations: if svc.runtime.needs_wx_memory() {
                     "`MemoryDenyWriteExecute=false` (JIT runtime)"
                 } else {

@@ -6,7 +6,7 @@ use super::templates::Template;
 use super::Renderer;
 use crate::bundle::fate::Action;
 use crate::bundle::{Bundle, Fate};
-use crate::model::{layout, Database, Limits, Site};
+use crate::model::{contract, layout, Database, Limits, Site};
 
 #[derive(Serialize)]
 struct ServiceView<'a> {
@@ -24,7 +24,9 @@ struct UnitView<'a> {
     /// `/srv/sites/<site>`.
     root: &'a str,
     database: bool,
-    /// `KEY=value` for each of the site's env vars, sorted by key; quoted by the template.
+    /// `KEY=value` for the service's contract (its address, …), then each of the site's env
+    /// vars sorted by key; quoted by the template.
+    contract: Vec<String>,
     env: &'a [String],
     service: ServiceView<'a>,
 }
@@ -44,6 +46,10 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             site: &site.name,
             root: &root,
             database: site.database == Database::Postgres,
+            contract: contract::environment(&site.name, svc.port)
+                .into_iter()
+                .map(|(k, v)| [k, "=", &v].concat())
+                .collect(),
             env: &env,
             service: ServiceView {
                 name: &svc.name,

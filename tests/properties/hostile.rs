@@ -191,7 +191,7 @@ pub(super) fn place(cfg: &Cfg, field: Field, value: &str) -> Option<Cfg> {
             match field {
                 Field::RunArg => {
                     let mut argv = match &svc.run {
-                        Run::Line(l) => l.split_ascii_whitespace().map(str::to_owned).collect(),
+                        Run::Line(l) => shlex::split(l).unwrap_or_default(),
                         Run::Argv(a) => a.clone(),
                     };
                     argv.push(v);
