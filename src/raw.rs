@@ -73,6 +73,9 @@ pub struct RawSite {
     /// Names of secrets the host generates once (random, 256 bits).
     #[serde(default)]
     pub generated_secrets: Vec<SpannedString>,
+    /// Paths inside the release the site's services may write (e.g. `.next` for Next.js ISR).
+    #[serde(default)]
+    pub writable: Vec<SpannedString>,
     /// Directory under the release served as static files by nginx.
     #[serde(rename = "static")]
     pub static_dir: Option<SpannedString>,

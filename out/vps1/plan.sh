@@ -34,12 +34,18 @@ BP_DIRS=(
   '/srv/sites/chienstreats/shared 0750 root chienstreats'
   '/srv/sites/chienstreats/shared/logs 0750 chienstreats chienstreats'
   '/srv/sites/chienstreats/shared/uploads 0750 chienstreats chienstreats'
+  '/srv/sites/chienstreats/shared/data 0750 chienstreats chienstreats'
+  '/srv/sites/chienstreats/shared/cache 0750 chienstreats chienstreats'
+  '/srv/sites/chienstreats/shared/home 0750 chienstreats chienstreats'
   '/var/log/nginx/chienstreats 0755 root adm'
   '/srv/sites/secondsite 0751 root secondsite'
   '/srv/sites/secondsite/releases 0751 secondsite secondsite'
   '/srv/sites/secondsite/shared 0750 root secondsite'
   '/srv/sites/secondsite/shared/logs 0750 secondsite secondsite'
   '/srv/sites/secondsite/shared/uploads 0750 secondsite secondsite'
+  '/srv/sites/secondsite/shared/data 0750 secondsite secondsite'
+  '/srv/sites/secondsite/shared/cache 0750 secondsite secondsite'
+  '/srv/sites/secondsite/shared/home 0750 secondsite secondsite'
   '/var/log/nginx/secondsite 0755 root adm'
 )
 

@@ -71,6 +71,8 @@ pub struct Site {
     pub secrets: Vec<String>,
     /// Secrets generated on the host.
     pub generated_secrets: Vec<String>,
+    /// Paths inside the release (relative, validated) that the services may write.
+    pub writable: Vec<String>,
     /// Static directory under `current/`, served by nginx.
     pub static_dir: Option<String>,
     /// nginx `client_max_body_size`.

@@ -182,27 +182,20 @@ fn push_systemd_arg(out: &mut String, value: &str, expand: &[&str]) -> Result<()
     out.push('"');
     let mut rest = value;
     while let Some(c) = rest.chars().next() {
-        let (text, len) = match c {
-            '\\' => (r"\\", 1),
-            '"' => (r#"\""#, 1),
-            '%' => ("%%", 1),
+        let mut len = c.len_utf8();
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '"' => out.push_str(r#"\""#),
+            '%' => out.push_str("%%"),
             '$' => match expanded(rest, expand) {
-                Some((name, len)) => {
-                    out.push_str("${");
-                    out.push_str(name);
-                    out.push('}');
-                    rest = &rest[len..];
-                    continue;
+                Some((name, n)) => {
+                    out.extend(["${", name, "}"]);
+                    len = n;
                 }
-                None => ("$$", 1),
+                None => out.push_str("$$"),
             },
-            _ => {
-                out.push(c);
-                rest = &rest[c.len_utf8()..];
-                continue;
-            }
-        };
-        out.push_str(text);
+            _ => out.push(c),
+        }
         rest = &rest[len..];
     }
     out.push('"');

@@ -28,6 +28,10 @@ struct UnitView<'a> {
     /// vars sorted by key; quoted by the template.
     contract: Vec<String>,
     env: &'a [String],
+    /// `ReadWritePaths=` entries: the site's writable `shared/` leaves, then the release paths
+    /// of `writable` (with `-`: a release without that path still starts).
+    read_write: &'a [String],
+    release_writable: bool,
     service: ServiceView<'a>,
 }
 
@@ -41,6 +45,17 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
     // The same for every unit of the site: built once.
     let env: Vec<String> = site.env.iter().map(|(k, v)| [k, "=", v].concat()).collect();
     let root = layout::site_root(&site.name);
+    let read_write: Vec<String> = contract::SHARED_WRITABLE
+        .iter()
+        .map(|dir| layout::site_path(&site.name, &["shared/", dir].concat()))
+        .chain(site.writable.iter().map(|rel| {
+            [
+                "-",
+                &layout::site_path(&site.name, &["current/", rel].concat()),
+            ]
+            .concat()
+        }))
+        .collect();
     for svc in &site.services {
         let view = UnitView {
             site: &site.name,
@@ -51,6 +66,8 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 .map(|(k, v)| [k, "=", &v].concat())
                 .collect(),
             env: &env,
+            read_write: &read_write,
+            release_writable: !site.writable.is_empty(),
             service: ServiceView {
                 name: &svc.name,
                 port: svc.port,

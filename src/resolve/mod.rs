@@ -247,6 +247,16 @@ impl Resolver<'_> {
         let generated_secrets =
             self.secret_names(&raw_site.generated_secrets, &env, &raw_site.secrets);
 
+        let writable = raw_site
+            .writable
+            .iter()
+            .filter_map(|w| {
+                self.check(w.span(), paths::writable(w.get_ref()))
+                    .map(|()| w.get_ref().clone())
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let static_dir = raw_site.static_dir.as_ref().and_then(|d| {
             self.check(d.span(), paths::release_dir(d.get_ref()))
                 .map(|()| d.get_ref().clone())
@@ -303,6 +313,7 @@ impl Resolver<'_> {
             env,
             secrets,
             generated_secrets,
+            writable,
             static_dir,
             client_max_body_size,
             headers: site_headers,
