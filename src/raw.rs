@@ -48,6 +48,9 @@ pub struct RawHost {
     pub unattended_upgrades: Option<bool>,
     /// Keys-only sshd, no root password login (default true).
     pub harden_ssh: Option<bool>,
+    /// Extra distribution packages to install (runtimes, tools the apps run).
+    #[serde(default)]
+    pub packages: Vec<SpannedString>,
 }
 
 /// `[sites.<name>]`.

@@ -48,6 +48,8 @@ pub struct Host {
     pub unattended_upgrades: bool,
     /// Keys-only sshd.
     pub harden_ssh: bool,
+    /// Extra distribution packages listed in `[host] packages`, sorted.
+    pub packages: Vec<String>,
 }
 
 /// One tenant: a Unix user, a directory tree, its services, its nginx server and its database.
@@ -134,6 +136,8 @@ pub struct Service {
     pub port: u16,
     /// The command line: absolute executable, then arguments.
     pub argv: Vec<String>,
+    /// The distribution package that provides the executable, when it is a system one.
+    pub package: Option<&'static str>,
     /// URL prefix routed to it, if it is public.
     pub route: Option<String>,
     /// Request limit on that route.

@@ -127,6 +127,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         unattended_upgrades => model.host.unattended_upgrades,
         harden_ssh => model.host.harden_ssh,
     };
-    let view = minijinja::context! { host, sites, services };
+    let packages: Vec<String> = super::setup::extra_packages(model)
+        .into_iter()
+        .map(|(package, why)| ["`", package, "`: ", &why.join(", ")].concat())
+        .collect();
+    let view = minijinja::context! { host, sites, services, packages };
     bundle.add("PLAN.md", renderer.render(Template::PlanMd, &view), 0o644);
 }

@@ -14,6 +14,7 @@ mod headers;
 mod invalid;
 mod limits;
 mod names;
+mod packages;
 mod paths;
 mod ports;
 mod rate;
@@ -138,7 +139,15 @@ impl Resolver<'_> {
                     .and_then(ports::ssh_port),
             ),
         };
+        let mut packages = BTreeSet::new();
+        for package in &raw.packages {
+            if let Some(()) = self.check(package.span(), packages::package_name(package.get_ref()))
+            {
+                packages.insert(package.get_ref().clone());
+            }
+        }
         Some(Host {
+            packages: packages.into_iter().collect(),
             name: name.map(|()| raw.name.get_ref().clone())?,
             os: os?,
             acme_email,
@@ -287,7 +296,7 @@ impl Resolver<'_> {
         let services: Vec<Service> = raw_site
             .services
             .iter()
-            .filter_map(|(n, s)| self.service(n, s))
+            .filter_map(|(n, s)| self.service(n, s, host))
             .collect();
         self.routes_within_site(raw_site, static_dir.is_some());
         if raw_site.services.is_empty() && raw_site.static_dir.is_none() {
@@ -399,12 +408,22 @@ impl Resolver<'_> {
         seen.into_iter().collect()
     }
 
-    fn service(&mut self, name: &SpannedString, raw: &Spanned<RawService>) -> Option<Service> {
+    fn service(
+        &mut self,
+        name: &SpannedString,
+        raw: &Spanned<RawService>,
+        host: Option<&Host>,
+    ) -> Option<Service> {
         let svc = raw.get_ref();
         let name_ok = self
             .check(name.span(), names::service_name(name.get_ref()))
             .is_some();
         let argv = self.check(svc.run.span(), command::command(svc.run.get_ref()));
+        let package = argv.as_ref().and_then(|argv| {
+            let (os, listed) = host.map_or((None, &[][..]), |h| (Some(h.os), &h.packages[..]));
+            let provided = packages::executable_package(&argv[0], os, listed);
+            self.check(svc.run.span(), provided)
+        });
         let route = svc.route.as_ref().and_then(|r| {
             self.check(r.span(), url_path::url_path("route", r.get_ref()))
                 .map(|()| r.get_ref().clone())
@@ -470,6 +489,7 @@ impl Resolver<'_> {
             name: name.get_ref().clone(),
             port: 0, // assigned host-wide in `assign_ports`
             argv: argv?,
+            package: package?,
             route,
             rate_limit: rate_limit?,
             enabled: svc.enabled.unwrap_or(true),

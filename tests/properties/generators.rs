@@ -79,7 +79,8 @@ fn svc_strategy(k: usize) -> impl Strategy<Value = SvcCfg> {
             proptest::collection::vec("[a-zA-Z0-9._=-]{1,8}", 0..3)
         )
             .prop_map(|(exe, args)| {
-                let mut line = format!("/usr/bin/{exe}");
+                // Outside /usr/bin: a random name there is no package's executable.
+                let mut line = format!("/opt/bin/{exe}");
                 for a in args {
                     line.push(' ');
                     line.push_str(&a);
