@@ -30,10 +30,12 @@ const SYSTEM_DIRS: [&str; 4] = ["/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"];
 
 /// Executables of the system's directories and the package that provides them, the same on
 /// Debian 12 and Ubuntu 24.04.
-const PROVIDED_BY: [(&str, &str); 18] = [
+const PROVIDED_BY: [(&str, &str); 22] = [
     ("bash", "bash"),
+    ("cat", "coreutils"),
     ("dash", "dash"),
     ("env", "coreutils"),
+    ("false", "coreutils"),
     ("go", "golang-go"),
     ("gunicorn", "gunicorn"),
     ("java", "default-jre-headless"),
@@ -47,6 +49,8 @@ const PROVIDED_BY: [(&str, &str); 18] = [
     ("python3", "python3"),
     ("ruby", "ruby"),
     ("sh", "dash"),
+    ("sleep", "coreutils"),
+    ("true", "coreutils"),
     ("uvicorn", "python3-uvicorn"),
     ("yarnpkg", "yarnpkg"),
 ];
