@@ -68,6 +68,10 @@ pub struct RawHost {
     /// Keys-only sshd, no root password login (default true).
     #[schemars(example = true)]
     pub harden_ssh: Option<bool>,
+    /// Extra distribution packages to install (runtimes, tools the apps run).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>", example = ["nodejs"])]
+    pub packages: Vec<SpannedString>,
 }
 
 /// `[sites.<name>]`.
@@ -104,6 +108,10 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = ["SESSION_SECRET"])]
     pub generated_secrets: Vec<SpannedString>,
+    /// Paths inside the release the site's services may write (e.g. `.next` for Next.js ISR).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>", example = [".next"])]
+    pub writable: Vec<SpannedString>,
     /// Directory under the release served as static files by nginx.
     #[serde(rename = "static")]
     #[schemars(with = "Option<String>", example = &"public")]

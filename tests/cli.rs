@@ -428,3 +428,15 @@ fn init_without_a_key_says_how_to_give_one_and_writes_nothing() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn check_rejects_a_variable_systemd_would_not_expand() {
+    let bad = blueprint(&["check", "--config", "tests/errors/run.toml"], &root());
+    assert_eq!(code(&bad), 2);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("`run` uses `$ROOT_PATH`, which systemd would not expand")
+            && stderr.contains("help: only `$PORT`"),
+        "{stderr}"
+    );
+}

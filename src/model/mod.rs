@@ -4,6 +4,7 @@
 //! renderers may trust them. Collections are sorted (sites and services by name, maps are
 //! `BTreeMap`) so that rendering is deterministic.
 
+pub mod contract;
 pub mod layout;
 mod os;
 mod runtime;
@@ -47,6 +48,8 @@ pub struct Host {
     pub unattended_upgrades: bool,
     /// Keys-only sshd.
     pub harden_ssh: bool,
+    /// Extra distribution packages listed in `[host] packages`, sorted.
+    pub packages: Vec<String>,
 }
 
 /// One tenant: a Unix user, a directory tree, its services, its nginx server and its database.
@@ -70,6 +73,8 @@ pub struct Site {
     pub secrets: Vec<String>,
     /// Secrets generated on the host.
     pub generated_secrets: Vec<String>,
+    /// Paths inside the release (relative, validated) that the services may write.
+    pub writable: Vec<String>,
     /// Static directory under `current/`, served by nginx.
     pub static_dir: Option<String>,
     /// nginx `client_max_body_size`.
@@ -131,6 +136,8 @@ pub struct Service {
     pub port: u16,
     /// The command line: absolute executable, then arguments.
     pub argv: Vec<String>,
+    /// The distribution package that provides the executable, when it is a system one.
+    pub package: Option<&'static str>,
     /// URL prefix routed to it, if it is public.
     pub route: Option<String>,
     /// Request limit on that route.

@@ -163,12 +163,13 @@ pub fn nginx(value: &str) -> Result<String, Error> {
 /// (specifiers) and `$` doubled (environment expansion). Plain words stay unquoted for readability.
 pub fn systemd_arg(value: &str) -> Result<String, Error> {
     let mut out = String::new();
-    push_systemd_arg(&mut out, value)?;
+    push_systemd_arg(&mut out, value, &[])?;
     Ok(out)
 }
 
-/// [`systemd_arg`], appended to `out`.
-fn push_systemd_arg(out: &mut String, value: &str) -> Result<(), Error> {
+/// [`systemd_arg`], appended to `out`, except that a reference to one of `expand` (`$NAME` or
+/// `${NAME}`) is written as `${NAME}`: systemd replaces it by the variable's value, as one word.
+fn push_systemd_arg(out: &mut String, value: &str, expand: &[&str]) -> Result<(), Error> {
     reject_control("systemd", value)?;
     let plain = |c: char| {
         c.is_ascii_alphanumeric()
@@ -176,27 +177,54 @@ fn push_systemd_arg(out: &mut String, value: &str) -> Result<(), Error> {
     };
     if !value.is_empty() && value.chars().all(plain) {
         out.push_str(value);
-    } else {
-        quote_into(out, value, '"', |c| match c {
-            '\\' => Some(r"\\"),
-            '"' => Some(r#"\""#),
-            '%' => Some("%%"),
-            '$' => Some("$$"),
-            _ => None,
-        });
+        return Ok(());
     }
+    out.push('"');
+    let mut rest = value;
+    while let Some(c) = rest.chars().next() {
+        let mut len = c.len_utf8();
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '"' => out.push_str(r#"\""#),
+            '%' => out.push_str("%%"),
+            '$' => match expanded(rest, expand) {
+                Some((name, n)) => {
+                    out.extend(["${", name, "}"]);
+                    len = n;
+                }
+                None => out.push_str("$$"),
+            },
+            _ => out.push(c),
+        }
+        rest = &rest[len..];
+    }
+    out.push('"');
     Ok(())
 }
 
+/// The name of the `expand` variable `text` starts with (`$NAME` not followed by a name
+/// character, or `${NAME}`) and the length of the reference.
+fn expanded<'a>(text: &str, expand: &[&'a str]) -> Option<(&'a str, usize)> {
+    let after = text.strip_prefix('$')?;
+    expand.iter().find_map(|name| {
+        if let Some(tail) = after.strip_prefix('{').and_then(|b| b.strip_prefix(*name)) {
+            return tail.starts_with('}').then_some((*name, name.len() + 3));
+        }
+        let tail = after.strip_prefix(*name)?;
+        let ends = !tail.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        ends.then_some((*name, name.len() + 1))
+    })
+}
+
 /// systemd command line (`ExecStart=`): every argument quoted with [`systemd_arg`], joined by
-/// spaces.
-pub fn systemd_argv(argv: &[String]) -> Result<String, Error> {
+/// spaces; references to the variables in `expand` are left for systemd to expand.
+pub fn systemd_argv(argv: &[String], expand: &[&str]) -> Result<String, Error> {
     let mut out = String::new();
     for (i, arg) in argv.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        push_systemd_arg(&mut out, arg)?;
+        push_systemd_arg(&mut out, arg, expand)?;
     }
     Ok(out)
 }
@@ -346,6 +374,14 @@ mod tests {
             r#""$$HOME \"x\" \\""#
         );
         assert_eq!(systemd_env("A=%h \"q\" $x").unwrap(), r#""A=%%h \"q\" $x""#);
+        let argv: Vec<String> = ["/x", "$PORT", "a${HOST}b$HOSTS$$x", "${PORT"]
+            .map(str::to_owned)
+            .into();
+        assert_eq!(
+            systemd_argv(&argv, &["PORT", "HOST"]).unwrap(),
+            r#"/x "${PORT}" "a${HOST}b$$HOSTS$$$$x" "$${PORT""#
+        );
+        assert_eq!(systemd_argv(&argv[1..2], &[]).unwrap(), r#""$$PORT""#);
         for v in ["a\nExecStartPre=/bin/sh", "a\rb", "\u{0}"] {
             assert!(systemd_arg(v).is_err() && systemd_env(v).is_err(), "{v:?}");
         }

@@ -6,7 +6,7 @@
 //! another user controls. So a site's tree and its `shared/` belong to root (group: the site, so
 //! its processes may traverse them), and only the leaves the app writes to belong to the site.
 
-use crate::model::{layout, Model, Site};
+use crate::model::{contract, layout, Model, Site};
 
 /// One directory: `"<path> <mode> <owner> <group>"` in plan.sh.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +66,63 @@ fn site_dirs(site: &Site) -> Vec<HostDir> {
         HostDir::new(layout::site_root(name), traverse, "root", name),
         HostDir::new(layout::site_path(name, "releases"), traverse, name, name),
         HostDir::new(layout::site_path(name, "shared"), 0o750, "root", name),
-        HostDir::new(layout::site_path(name, "shared/logs"), 0o750, name, name),
-        HostDir::new(layout::site_path(name, "shared/uploads"), 0o750, name, name),
-        // nginx's master (root) opens the logs, its workers (www-data) reopen them after
-        // rotation: every directory on the way is root's, and readable like /var/log/nginx.
-        HostDir::new(layout::nginx_log_dir(name), 0o755, "root", "adm"),
     ]
+    .into_iter()
+    // The leaves the site's processes write (logs, uploads, state, cache, home).
+    .chain(contract::SHARED_WRITABLE.iter().map(|dir| {
+        let path = layout::site_path(name, &["shared/", dir].concat());
+        HostDir::new(path, 0o750, name, name)
+    }))
+    // nginx's master (root) opens the logs, its workers (www-data) reopen them after
+    // rotation: every directory on the way is root's, and readable like /var/log/nginx.
+    .chain([HostDir::new(
+        layout::nginx_log_dir(name),
+        0o755,
+        "root",
+        "adm",
+    )])
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::contract;
+
+    /// Every directory the contract hands a process (STATE_DIRECTORY, HOME…) is created by
+    /// setup.sh, owned by the site, and writable in the unit.
+    #[test]
+    fn every_directory_the_contract_names_is_created_and_writable() {
+        let source = crate::source::SourceFile::read("tests/fixtures/full.toml".as_ref()).unwrap();
+        let raw = crate::load::parse(&source).unwrap();
+        let model = crate::resolve::resolve(&raw, &source).unwrap();
+        let bundle = crate::render::render(&model);
+        let dirs = host_dirs(&model);
+        for site in &model.sites {
+            for svc in &site.services {
+                let unit = [
+                    "files/etc/systemd/system/",
+                    &site.name,
+                    "-",
+                    &svc.name,
+                    ".service",
+                ];
+                let unit = bundle.files[&unit.concat()].contents();
+                let rw = unit.lines().find_map(|l| l.strip_prefix("ReadWritePaths="));
+                let rw: Vec<&str> = rw.unwrap().split(' ').collect();
+                for (name, value) in contract::environment(&site.name, svc.port) {
+                    if !value.starts_with(layout::SITES_ROOT) {
+                        continue;
+                    }
+                    let dir = dirs.iter().find(|d| d.path == value);
+                    let dir = dir.unwrap_or_else(|| panic!("{name}={value} is not created"));
+                    assert_eq!(
+                        (dir.owner.as_str(), dir.group.as_str()),
+                        (&*site.name, &*site.name)
+                    );
+                    assert!(rw.contains(&value.as_str()), "{name}={value} not in {rw:?}");
+                }
+            }
+        }
+    }
 }

@@ -61,7 +61,7 @@ impl Renderer {
         env.add_filter("sh", |v: &str| escape::sh(v));
         env.add_filter("nginx", |v: &str| escape::nginx(v));
         env.add_filter("systemd_argv", |argv: Vec<String>| {
-            escape::systemd_argv(&argv)
+            escape::systemd_argv(&argv, &crate::model::contract::RUN_VARIABLES)
         });
         env.add_filter("systemd_env", |v: &str| escape::systemd_env(v));
         env.add_filter("sql_ident", |v: &str| escape::sql_ident(v));

@@ -7,7 +7,7 @@ use super::systemd::unit_name;
 use super::templates::Template;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::{Database, Model, Tls};
+use crate::model::{Database, Model, Service, Site, Tls};
 
 #[derive(Serialize)]
 struct SiteRow<'a> {
@@ -20,7 +20,7 @@ struct SiteRow<'a> {
 }
 
 #[derive(Serialize)]
-struct ServiceRow<'a> {
+struct ServiceRow {
     unit: String,
     port: u16,
     route: Option<String>,
@@ -28,7 +28,26 @@ struct ServiceRow<'a> {
     runtime: &'static str,
     limits: String,
     enabled: bool,
-    relaxations: &'a str,
+    relaxations: String,
+    /// argv as `["/usr/bin/node", "server.js"]`, so a reviewer sees how `run` was split.
+    command: String,
+}
+
+/// What a unit may do beyond the full sandbox: W^X memory for a JIT, writing into its release.
+fn relaxations(site: &Site, svc: &Service) -> String {
+    let mut lines = Vec::new();
+    if svc.runtime.needs_wx_memory() {
+        lines.push("`MemoryDenyWriteExecute=false` (JIT runtime)".to_owned());
+    }
+    if !site.writable.is_empty() {
+        let paths: Vec<String> = site
+            .writable
+            .iter()
+            .map(|p| ["`current/", p, "`"].concat())
+            .collect();
+        lines.push(["writes its release: ", &paths.join(", ")].concat());
+    }
+    lines.join("; ")
 }
 
 /// Adds `PLAN.md`.
@@ -93,11 +112,8 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                     svc.limits.memory_max, svc.limits.cpu_quota, svc.limits.tasks_max
                 ),
                 enabled: svc.enabled,
-                relaxations: if svc.runtime.needs_wx_memory() {
-                    "`MemoryDenyWriteExecute=false` (JIT runtime)"
-                } else {
-                    ""
-                },
+                command: format!("{:?}", svc.argv),
+                relaxations: relaxations(site, svc),
             })
         })
         .collect();
@@ -111,6 +127,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         unattended_upgrades => model.host.unattended_upgrades,
         harden_ssh => model.host.harden_ssh,
     };
-    let view = minijinja::context! { host, sites, services };
+    let packages: Vec<String> = super::setup::extra_packages(model)
+        .into_iter()
+        .map(|(package, why)| ["`", package, "`: ", &why.join(", ")].concat())
+        .collect();
+    let view = minijinja::context! { host, sites, services, packages };
     bundle.add("PLAN.md", renderer.render(Template::PlanMd, &view), 0o644);
 }

@@ -2,6 +2,8 @@
 //! `plan.sh` (the desired state as bash data). The logic is fixed; only `plan.sh` varies with the
 //! input, and every value in it is quoted with the `sh` filter.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::escape::{ShAssoc, ShWords};
@@ -95,8 +97,9 @@ impl PlanArrays {
     }
 }
 
-/// Debian packages the bundle needs, sorted.
-fn packages(model: &Model) -> Vec<&'static str> {
+/// Debian packages the bundle needs, sorted: its own, the ones `[host] packages` lists, and
+/// those that provide the services' executables (see [`extra_packages`]).
+fn packages(model: &Model) -> Vec<&str> {
     let host = &model.host;
     let mut packages = vec![
         "ca-certificates",
@@ -125,9 +128,37 @@ fn packages(model: &Model) -> Vec<&'static str> {
     if host.unattended_upgrades {
         packages.push("unattended-upgrades");
     }
+    packages.extend(extra_packages(model).into_keys());
     packages.sort_unstable();
     packages.dedup();
     packages
+}
+
+/// The packages installed for the apps, each with why (PLAN.md lists them): listed in
+/// `[host] packages`, or providing a service's executable.
+pub(super) fn extra_packages(model: &Model) -> BTreeMap<&str, Vec<String>> {
+    let mut extra: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for package in &model.host.packages {
+        extra
+            .entry(package)
+            .or_default()
+            .push("`[host] packages`".to_owned());
+    }
+    for site in &model.sites {
+        for svc in &site.services {
+            if let Some(package) = svc.package {
+                let why = [
+                    "`",
+                    svc.argv[0].as_str(),
+                    "` of `",
+                    &unit_name(&site.name, &svc.name),
+                    "`",
+                ];
+                extra.entry(package).or_default().push(why.concat());
+            }
+        }
+    }
+    extra
 }
 
 /// `lib/blueprint.sh`: the steps of setup.sh, the same for every bundle. A plain bash source in

@@ -6,7 +6,7 @@ use super::templates::Template;
 use super::Renderer;
 use crate::bundle::fate::Action;
 use crate::bundle::{Bundle, Fate};
-use crate::model::{layout, Database, Limits, Site};
+use crate::model::{contract, layout, Database, Limits, Site};
 
 #[derive(Serialize)]
 struct ServiceView<'a> {
@@ -24,8 +24,14 @@ struct UnitView<'a> {
     /// `/srv/sites/<site>`.
     root: &'a str,
     database: bool,
-    /// `KEY=value` for each of the site's env vars, sorted by key; quoted by the template.
+    /// `KEY=value` for the service's contract (its address, …), then each of the site's env
+    /// vars sorted by key; quoted by the template.
+    contract: Vec<String>,
     env: &'a [String],
+    /// `ReadWritePaths=` entries: the site's writable `shared/` leaves, then the release paths
+    /// of `writable` (with `-`: a release without that path still starts).
+    read_write: &'a [String],
+    release_writable: bool,
     service: ServiceView<'a>,
 }
 
@@ -39,12 +45,29 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
     // The same for every unit of the site: built once.
     let env: Vec<String> = site.env.iter().map(|(k, v)| [k, "=", v].concat()).collect();
     let root = layout::site_root(&site.name);
+    let read_write: Vec<String> = contract::SHARED_WRITABLE
+        .iter()
+        .map(|dir| layout::site_path(&site.name, &["shared/", dir].concat()))
+        .chain(site.writable.iter().map(|rel| {
+            [
+                "-",
+                &layout::site_path(&site.name, &["current/", rel].concat()),
+            ]
+            .concat()
+        }))
+        .collect();
     for svc in &site.services {
         let view = UnitView {
             site: &site.name,
             root: &root,
             database: site.database == Database::Postgres,
+            contract: contract::environment(&site.name, svc.port)
+                .into_iter()
+                .map(|(k, v)| [k, "=", &v].concat())
+                .collect(),
             env: &env,
+            read_write: &read_write,
+            release_writable: !site.writable.is_empty(),
             service: ServiceView {
                 name: &svc.name,
                 port: svc.port,

@@ -3,9 +3,7 @@
 //! start a new line in a unit file.
 
 use super::invalid::{no_control_chars, Checked, Invalid};
-
-/// Names blueprint sets itself; a site may not define them.
-pub(super) const RESERVED: &[&str] = &["HOST", "PORT", "DATABASE_URL"];
+use crate::model::contract::RESERVED;
 
 /// Checks a variable name: `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters, not reserved.
 pub(super) fn env_key(key: &str) -> Checked<()> {
@@ -22,7 +20,7 @@ pub(super) fn env_key(key: &str) -> Checked<()> {
     if RESERVED.contains(&key) {
         return Err(Invalid::new(
             format!("`{key}` is set by blueprint"),
-            "remove it: HOST and PORT come from the service, DATABASE_URL from the site's database",
+            "remove it: every unit gets it from blueprint (the service's address, its writable directories, DATABASE_URL from the site's database; see \"The app's contract\" in README.md)",
         ));
     }
     Ok(())
@@ -48,7 +46,17 @@ mod tests {
     fn keys_and_values() {
         assert!(env_key("NODE_ENV").is_ok());
         assert!(env_key("_x1").is_ok());
-        for bad in ["", "1X", "A-B", "A B", "A=B", "PORT", "DATABASE_URL", "É"] {
+        for bad in [
+            "",
+            "1X",
+            "A-B",
+            "A B",
+            "A=B",
+            "PORT",
+            "HOSTNAME",
+            "DATABASE_URL",
+            "É",
+        ] {
             assert!(env_key(bad).is_err(), "{bad:?} accepted");
         }
         assert!(env_value("production \"quoted\" $(x) `y` ; # {}").is_ok());

@@ -14,6 +14,7 @@ mod headers;
 mod invalid;
 mod limits;
 mod names;
+mod packages;
 mod paths;
 mod port_range;
 mod portable;
@@ -164,7 +165,15 @@ impl Resolver<'_> {
                     .and_then(ports::ssh_port),
             ),
         };
+        let mut packages = BTreeSet::new();
+        for package in &raw.packages {
+            if let Some(()) = self.check(package.span(), packages::package_name(package.get_ref()))
+            {
+                packages.insert(package.get_ref().clone());
+            }
+        }
         Some(Host {
+            packages: packages.into_iter().collect(),
             name: name.map(|()| raw.name.get_ref().clone())?,
             os: os?,
             acme_email,
@@ -276,6 +285,16 @@ impl Resolver<'_> {
         let generated_secrets =
             self.secret_names(&raw_site.generated_secrets, &env, &raw_site.secrets);
 
+        let writable = raw_site
+            .writable
+            .iter()
+            .filter_map(|w| {
+                self.check(w.span(), paths::writable(w.get_ref()))
+                    .map(|()| w.get_ref().clone())
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let static_dir = raw_site.static_dir.as_ref().and_then(|d| {
             self.check(d.span(), paths::release_dir(d.get_ref()))
                 .map(|()| d.get_ref().clone())
@@ -306,7 +325,7 @@ impl Resolver<'_> {
         let services: Vec<Service> = raw_site
             .services
             .iter()
-            .filter_map(|(n, s)| self.service(n, s))
+            .filter_map(|(n, s)| self.service(n, s, host))
             .collect();
         self.routes_within_site(raw_site, static_dir.is_some());
         if raw_site.services.is_empty() && raw_site.static_dir.is_none() {
@@ -332,6 +351,7 @@ impl Resolver<'_> {
             env,
             secrets,
             generated_secrets,
+            writable,
             static_dir,
             client_max_body_size,
             headers: site_headers,
@@ -423,12 +443,22 @@ impl Resolver<'_> {
         seen.into_iter().collect()
     }
 
-    fn service(&mut self, name: &SpannedString, raw: &Spanned<RawService>) -> Option<Service> {
+    fn service(
+        &mut self,
+        name: &SpannedString,
+        raw: &Spanned<RawService>,
+        host: Option<&Host>,
+    ) -> Option<Service> {
         let svc = raw.get_ref();
         let name_ok = self
             .check(name.span(), names::service_name(name.get_ref()))
             .is_some();
         let argv = self.check(svc.run.span(), command::command(svc.run.get_ref()));
+        let package = argv.as_ref().and_then(|argv| {
+            let (os, listed) = host.map_or((None, &[][..]), |h| (Some(h.os), &h.packages[..]));
+            let provided = packages::executable_package(&argv[0], os, listed);
+            self.check(svc.run.span(), provided)
+        });
         let route = svc.route.as_ref().and_then(|r| {
             self.check(r.span(), url_path::url_path("route", r.get_ref()))
                 .map(|()| r.get_ref().clone())
@@ -509,6 +539,7 @@ impl Resolver<'_> {
             name: name.get_ref().clone(),
             port: 0, // assigned host-wide in `assign_ports`
             argv: argv?,
+            package: package?,
             route,
             rate_limit: rate_limit?,
             enabled: svc.enabled.unwrap_or(true),

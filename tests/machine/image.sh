@@ -43,6 +43,8 @@ unattended-upgrades
 certbot
 openssl
 logrotate
+nodejs
+python3
 "
 
 OS=${BPM_OS:-debian-12}

@@ -148,13 +148,14 @@ fn check_units(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
             );
             let env = unit_environment(&unit).map_err(|e| fail(format!("{path}: {e}")))?;
             let mut want: BTreeMap<String, String> = site.env.iter().cloned().collect();
-            want.insert("HOST".into(), "127.0.0.1".into());
-            let port = env.get("PORT").cloned().unwrap_or_default();
-            want.insert("PORT".into(), port);
+            let port = env.get("PORT").and_then(|p| p.parse().ok()).unwrap_or(0);
+            for (k, v) in blueprint::model::contract::environment(&site.name, port) {
+                want.insert(k.into(), v);
+            }
             prop_assert_eq!(env, want, "{}", path);
             let argv = unit_argv(&unit).map_err(|e| fail(format!("{path}: {e}")))?;
             let want_argv: Vec<String> = match &svc.run {
-                Run::Line(l) => l.split_ascii_whitespace().map(str::to_owned).collect(),
+                Run::Line(l) => shlex::split(l).unwrap_or_default(),
                 Run::Argv(a) => a.clone(),
             };
             prop_assert_eq!(argv, want_argv, "{}", path);

@@ -8,9 +8,17 @@ use proptest::sample::select;
 use super::config::{Cfg, Run, SiteCfg, SvcCfg, TlsCfg};
 use super::hostile::printable;
 
-/// A printable hostile string that is non-empty (a run argument).
+/// A printable hostile string that is non-empty (a run argument) and names no variable (`run`
+/// may only name `$PORT` and `$HOST`).
 fn printable_nonempty() -> impl Strategy<Value = String> {
-    printable().prop_map(|s| if s.is_empty() { "x".to_owned() } else { s })
+    printable().prop_map(|s| {
+        let s: String = s.chars().filter(|c| *c != '$').collect();
+        if s.is_empty() {
+            "x".to_owned()
+        } else {
+            s
+        }
+    })
 }
 
 fn header_value() -> impl Strategy<Value = String> {
@@ -71,7 +79,8 @@ fn svc_strategy(k: usize) -> impl Strategy<Value = SvcCfg> {
             proptest::collection::vec("[a-zA-Z0-9._=-]{1,8}", 0..3)
         )
             .prop_map(|(exe, args)| {
-                let mut line = format!("/usr/bin/{exe}");
+                // Outside /usr/bin: a random name there is no package's executable.
+                let mut line = format!("/opt/bin/{exe}");
                 for a in args {
                     line.push(' ');
                     line.push_str(&a);
@@ -186,7 +195,7 @@ fn site_strategy(i: usize) -> impl Strategy<Value = SiteCfg> {
                 let (names, values, kinds) = env;
                 let (mut vars, mut secrets, mut generated) = (Vec::new(), Vec::new(), Vec::new());
                 for ((n, v), kind) in names.into_iter().zip(values).zip(kinds) {
-                    if matches!(n.as_str(), "HOST" | "PORT" | "DATABASE_URL") {
+                    if blueprint::model::contract::RESERVED.contains(&n.as_str()) {
                         continue;
                     }
                     match kind {

@@ -191,7 +191,7 @@ pub(super) fn place(cfg: &Cfg, field: Field, value: &str) -> Option<Cfg> {
             match field {
                 Field::RunArg => {
                     let mut argv = match &svc.run {
-                        Run::Line(l) => l.split_ascii_whitespace().map(str::to_owned).collect(),
+                        Run::Line(l) => shlex::split(l).unwrap_or_default(),
                         Run::Argv(a) => a.clone(),
                     };
                     argv.push(v);
@@ -205,7 +205,7 @@ pub(super) fn place(cfg: &Cfg, field: Field, value: &str) -> Option<Cfg> {
                     svc.run = Run::Argv(vec![exe, "arg".into()]);
                     svc.runtime = Some("native");
                 }
-                Field::RunLine => svc.run = Run::Line(format!("/usr/bin/app {v}")),
+                Field::RunLine => svc.run = Run::Line(format!("/opt/bin/app {v}")),
                 Field::Route => svc.route = Some(v),
                 Field::Health => {
                     svc.route.get_or_insert_with(|| "/9/".into());

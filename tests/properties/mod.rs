@@ -128,7 +128,7 @@ proptest! {
                     "unpositioned diagnostic:\n{}", report
                 );
                 let placed = match field {
-                    Field::RunLine => format!("/usr/bin/app {value}"),
+                    Field::RunLine => format!("/opt/bin/app {value}"),
                     Field::RunExeUnder => format!("/opt/app/{value}"),
                     _ => value.clone(),
                 };
@@ -187,7 +187,7 @@ fn defaulted_ports_skip_system_ports() {
         "[host]\nname = \"h\"\nos = \"debian-12\"\n\n[sites.a]\ndomains = [\"a.example.com\"]\nslot = 234\ntls = \"none\"\n",
     );
     for i in 0..4 {
-        let _ = write!(text, "\n[sites.a.services.s{i}]\nrun = \"/usr/bin/app\"\n");
+        let _ = write!(text, "\n[sites.a.services.s{i}]\nrun = \"/opt/bin/app\"\n");
     }
     match compile_text(&text) {
         Err(report) => assert!(

@@ -1,0 +1,77 @@
+//! Stage 2 (model): the app's contract — what every service process gets from its unit: the
+//! address to listen on under the names common frameworks read, and where it may write. One
+//! place, so the unit's `Environment=`, its `ReadWritePaths=`, the directories setup.sh creates,
+//! the names a site may not redefine and README's table agree by construction.
+
+use super::layout;
+
+/// Variables `run` may name (`$PORT`, `${HOST}`…); systemd expands them from `Environment=`.
+pub const RUN_VARIABLES: [&str; 2] = ["PORT", "HOST"];
+
+/// The directories under `shared/` a site's services may write, each owned by the site user.
+/// `logs` and `uploads` by name; `data` is the persistent state (`STATE_DIRECTORY`), `cache`
+/// what may be lost (`CACHE_DIRECTORY`, `XDG_CACHE_HOME`), `home` the writable `HOME`.
+pub const SHARED_WRITABLE: [&str; 5] = ["logs", "uploads", "data", "cache", "home"];
+
+/// Names blueprint sets in every unit (plus `DATABASE_URL` with a database); a site's `env`,
+/// `secrets` and `generated_secrets` may not use them.
+pub const RESERVED: [&str; 11] = [
+    "HOST",
+    "HOSTNAME",
+    "PORT",
+    "UVICORN_HOST",
+    "UVICORN_PORT",
+    "STATE_DIRECTORY",
+    "CACHE_DIRECTORY",
+    "XDG_CACHE_HOME",
+    "HOME",
+    "TMPDIR",
+    "DATABASE_URL",
+];
+
+/// The loopback address every service binds.
+pub const LISTEN_HOST: &str = "127.0.0.1";
+
+/// The environment of one service of `site` listening on `port`, in a fixed order.
+pub fn environment(site: &str, port: u16) -> Vec<(&'static str, String)> {
+    let port = port.to_string();
+    let shared = |dir: &str| layout::site_path(site, &["shared/", dir].concat());
+    vec![
+        // The address: `HOST`/`PORT` by convention (Express, Rails, Go apps), `HOSTNAME` for
+        // Next.js standalone (which otherwise binds 0.0.0.0), `UVICORN_*` for uvicorn (which
+        // ignores `PORT`; its own default port is 8000).
+        ("HOST", LISTEN_HOST.to_owned()),
+        ("HOSTNAME", LISTEN_HOST.to_owned()),
+        ("PORT", port.clone()),
+        ("UVICORN_HOST", LISTEN_HOST.to_owned()),
+        ("UVICORN_PORT", port),
+        // Writable state: systemd's own names (`StateDirectory=`/`CacheDirectory=` set them),
+        // so apps written for systemd find them; the XDG cache and `HOME` for libraries that
+        // write under `~` (the site user's home directory is not writable).
+        ("STATE_DIRECTORY", shared("data")),
+        ("CACHE_DIRECTORY", shared("cache")),
+        ("XDG_CACHE_HOME", shared("cache")),
+        ("HOME", shared("home")),
+        // `PrivateTmp=` gives the unit its own /tmp.
+        ("TMPDIR", "/tmp".to_owned()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exported_name_is_reserved_and_points_at_a_writable_dir() {
+        let env = environment("shop", 3101);
+        for (name, value) in &env {
+            assert!(RESERVED.contains(name), "{name} is not reserved");
+            if let Some(dir) = value.strip_prefix("/srv/sites/shop/shared/") {
+                assert!(SHARED_WRITABLE.contains(&dir), "{name}={value}");
+            }
+        }
+        assert!(env.contains(&("PORT", "3101".to_owned())));
+        assert!(env.contains(&("HOSTNAME", "127.0.0.1".to_owned())));
+        assert!(RUN_VARIABLES.iter().all(|v| RESERVED.contains(v)));
+    }
+}
