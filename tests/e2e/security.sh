@@ -55,15 +55,6 @@ security_app_plants_logs() {
     check "the new access.log belongs to nginx's workers ($st)" test "$st" = "www-data adm"
 }
 
-# §5: the port of another site cannot be bound from a unit (enforced by systemd's BPF hook: a
-# container on this host's cgroup v1 does not run it, the qemu VM does: tests/vm/firewall.sh).
-security_port_properties() {
-    local st
-    st=$(m 'systemctl show -p SocketBindAllow -p SocketBindDeny crm-app.service' | xargs)
-    # (systemd 252 prints the rule without its colon: SocketBindAllow=tcp3120.)
-    check "crm-app may bind only its own port ($st)" bash -c "[[ '$st' == *'SocketBindAllow=tcp'*'3120'* && '$st' == *'SocketBindDeny=any'* ]]"
-}
-
 # Proxy headers: the client's X-Forwarded-For is not passed on, only a WebSocket upgrade is.
 security_proxy_headers() {
     local b
