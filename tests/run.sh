@@ -13,7 +13,7 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 packages=(
     shellcheck nginx-light logrotate postgresql openssl
     systemd-container debootstrap socat iproute2 openssh-client curl testssl.sh
-    openssh-server sudo fail2ban python3-systemd
+    openssh-server sudo fail2ban python3-systemd nftables
 )
 missing=()
 for pkg in "${packages[@]}"; do
@@ -81,6 +81,9 @@ shellcheck -x "${scripts[@]}"
 
 cargo build --locked --quiet
 cargo test --locked --quiet 2>&1
+# The machines share this kernel and cannot load modules: nftables (the bundle's ports ruleset,
+# ufw's iptables-nft) needs nf_tables loaded here first.
+nft list tables >/dev/null
 # The bundle applied to freshly booted machines (systemd-nspawn), as a user would: scp + ssh.
 # Run after the cargo tests so the machines do not compete with them for the two cores.
 bash tests/e2e/e2e.sh

@@ -926,6 +926,7 @@ bp_validate() {
     # At least one key the deploy user can log in with: with password logins off, a keys file
     # without one would lock the owner out.
     keys) ssh-keygen -lf "$2" >/dev/null 2>&1 ;;
+    nft) nft -c -f "$2" ;;
     *) bp_die "blueprint bug: unknown validator $1" ;;
     esac
 }
@@ -1105,7 +1106,8 @@ bp_systemd() {
         systemctl daemon-reload
         bp_pending_clear daemon-reload
     fi
-    bp_unit_states "${BP_UNITS[@]}"
+    bp_unit_states "${BP_UNITS[@]}" "${BP_HOST_UNITS[@]}"
+    bp_host_units
     if ((BP_CHECK)); then
         for unit in "${BP_UNITS[@]}"; do
             if [[ ${BP_UNIT_ENABLED[$unit]} == 1 ]]; then
@@ -1198,6 +1200,29 @@ bp_systemd() {
         } | LC_ALL=C sort -u
     )
     [[ $line == "$(bp_state_read units)" ]] || printf '%s\n' "$line" | bp_state_write units
+}
+
+# blueprint's own units (not a site's): enabled, and (re)started when their files changed or
+# they are not active. A oneshot that loads a ruleset stays active after it ran.
+bp_host_units() {
+    local unit
+    for unit in "${BP_HOST_UNITS[@]}"; do
+        if ((BP_CHECK)); then
+            bp_unit_enabled "$unit" || bp_drift "$unit.service is not enabled"
+            bp_unit_active "$unit" || bp_drift "$unit.service is not active"
+            ! bp_pending "restart-$unit" || bp_drift "$unit.service has a pending restart"
+            continue
+        fi
+        if ! bp_unit_enabled "$unit"; then
+            systemctl enable -q "$unit.service"
+            BP_CHANGES+=("enabled $unit.service")
+        fi
+        if bp_pending "restart-$unit" || ! bp_unit_active "$unit"; then
+            systemctl restart "$unit.service" || bp_die "$unit.service failed (journalctl -u $unit.service)"
+            BP_RESTARTED+=("$unit")
+            bp_pending_clear "restart-$unit"
+        fi
+    done
 }
 
 # --- 8. removed sites and units ---------------------------------------------------------------

@@ -40,6 +40,8 @@ pub enum Validator {
     Sshd,
     /// `ssh-keygen -lf`: an authorized keys file that holds no key locks the deploy user out.
     AuthorizedKeys,
+    /// `nft -c -f`: a ruleset nftables would refuse.
+    Nft,
 }
 
 /// What a change of the file requires, in the words setup.sh records as pending actions.
@@ -100,6 +102,7 @@ impl Fate {
             Validator::Visudo => "visudo",
             Validator::Sshd => "sshd",
             Validator::AuthorizedKeys => "keys",
+            Validator::Nft => "nft",
         };
         let actions = match &self.on_change {
             Action::None => "-".to_owned(),

@@ -16,6 +16,20 @@ pub const NGINX_LOG_ROOT: &str = "/var/log/nginx";
 /// writes inside a home directory another user controls.
 pub const AUTHORIZED_KEYS_ROOT: &str = "/etc/ssh/authorized_keys";
 
+/// First port of slot 1's block: every site owns ten loopback ports chosen by its `slot`.
+pub const PORT_BASE: u16 = 3100;
+/// Ports per slot.
+pub const PORTS_PER_SLOT: u16 = 10;
+
+/// The ports of a slot's block.
+pub fn slot_ports(slot: u16) -> std::ops::Range<u16> {
+    let start = PORT_BASE + (slot - 1) * PORTS_PER_SLOT;
+    start..start + PORTS_PER_SLOT
+}
+
+/// `/etc/blueprint/ports.nft`: who may answer on each site's ports.
+pub const PORTS_RULESET: &str = "/etc/blueprint/ports.nft";
+
 /// `/srv/sites/<site>`.
 pub fn site_root(site: &str) -> String {
     [SITES_ROOT, "/", site].concat()

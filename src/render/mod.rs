@@ -11,6 +11,7 @@ mod host;
 mod host_dirs;
 mod nginx;
 mod plan;
+mod ports;
 mod setup;
 mod sql;
 mod systemd;
@@ -147,6 +148,7 @@ fn host_files(renderer: &Renderer, model: &Model) -> Bundle {
     host::render_host(renderer, model, &mut part);
     sql::render_host(renderer, model, &mut part);
     plan::render(renderer, model, &mut part);
+    ports::render(renderer, model, &mut part);
     part
 }
 

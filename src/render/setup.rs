@@ -32,6 +32,7 @@ struct PlanArrays {
     site_secrets: ShAssoc,
     site_generated: ShAssoc,
     units: ShWords,
+    host_units: ShWords,
     unit_site: ShAssoc,
     unit_enabled: ShAssoc,
     unit_port: ShAssoc,
@@ -52,6 +53,7 @@ impl PlanArrays {
         }
         let mut arrays = Self {
             packages: packages(model).into_iter().collect(),
+            host_units: [super::ports::UNIT].into_iter().collect(),
             files,
             dirs,
             ..Self::default()
@@ -105,6 +107,7 @@ fn packages(model: &Model) -> Vec<&str> {
         "ca-certificates",
         "curl",
         "logrotate",
+        "nftables",
         "nginx",
         "openssl",
         "sudo",

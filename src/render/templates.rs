@@ -40,11 +40,15 @@ pub enum Template {
     AuthorizedKeys,
     /// `/usr/local/sbin/blueprint-deploy`, the deploy user's one sudo command.
     DeployScript,
+    /// `/etc/blueprint/ports.nft`: each site's ports answer only its own processes.
+    PortsRuleset,
+    /// `blueprint-ports.service`, which loads it.
+    PortsUnit,
 }
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 18] = [
+    pub const ALL: [Template; 20] = [
         Template::SetupSh,
         Template::PlanSh,
         Template::PlanMd,
@@ -63,6 +67,8 @@ impl Template {
         Template::UnattendedUpgrades,
         Template::AuthorizedKeys,
         Template::DeployScript,
+        Template::PortsRuleset,
+        Template::PortsUnit,
     ];
 
     /// Name (its path under `blueprints/`) and source.
@@ -91,6 +97,8 @@ impl Template {
             Template::UnattendedUpgrades => t!("host/unattended-upgrades.conf.j2"),
             Template::AuthorizedKeys => t!("host/authorized_keys.j2"),
             Template::DeployScript => t!("host/deploy.sh.j2"),
+            Template::PortsRuleset => t!("host/ports.nft.j2"),
+            Template::PortsUnit => t!("host/ports.service.j2"),
         }
     }
 

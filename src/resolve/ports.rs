@@ -2,10 +2,12 @@
 //! removing a site never moves another site's ports. Inside the block, services without an
 //! explicit `port` take the free ports in service-name order.
 
+use crate::model::layout;
+
 /// First port of slot 1's block (the reference host's frontends live at 3100–3109).
-pub(super) const BASE: u16 = 3100;
+pub(super) const BASE: u16 = layout::PORT_BASE;
 /// Ports per slot.
-pub(super) const BLOCK: u16 = 10;
+pub(super) const BLOCK: u16 = layout::PORTS_PER_SLOT;
 /// Highest slot: keeps every block below 13100.
 pub(super) const MAX_SLOT: u16 = 1000;
 /// Ports a service may never take (databases and caches on the same host).
@@ -35,8 +37,7 @@ pub(super) fn ssh_port(port: u16) -> super::Checked<u16> {
 
 /// The ports of a slot's block.
 pub(super) fn block(slot: u16) -> std::ops::Range<u16> {
-    let start = BASE + (slot - 1) * BLOCK;
-    start..start + BLOCK
+    layout::slot_ports(slot)
 }
 
 /// The slot whose block holds `port`, if any.

@@ -180,6 +180,7 @@ check "unknown name on 443 is refused in the TLS handshake (curl exit $rc)" test
 
 security_static
 security_proxy_headers
+security_port_squat
 security_app_plants_logs
 
 # The hardened units still write where they must (logs, uploads) and nowhere else.

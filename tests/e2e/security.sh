@@ -55,6 +55,30 @@ security_app_plants_logs() {
     check "the new access.log belongs to nginx's workers ($st)" test "$st" = "www-data adm"
 }
 
+# §5 port takeover: crm's app listens on shop-web's port while shop-web is down. The kernel
+# drops the handshake reply of a listener that is not shop's (ports.nft), so neither nginx nor a
+# direct connection reaches the squatter; without the ruleset the squatter answers, which is
+# what the check would see if the protection were missing.
+security_port_squat() {
+    local port b rc
+    port=$(m 'systemctl show -p Environment shop-web.service' | grep -o 'PORT=[0-9]*' | cut -d= -f2)
+    m 'systemctl stop shop-web.service'
+    b=$(http crm.test "/squat?port=$port")
+    check "app attack: crm's app can listen on shop-web's port $port while it is down ($b)" grep -q "^squat $port=listening" <<<"$b"
+    rc=0; b=$(m "curl -s --max-time 3 http://127.0.0.1:$port/") || rc=$?
+    check "a connection to shop's port never reaches crm's listener (curl exit $rc: $b)" test "$rc" = 28
+    b=$(https shop.test /squatted -H 'Cookie: session=victim')
+    check "shop's visitors never reach crm's listener through nginx ($b)" bash -c "! grep -q squatted <<<'$b'"
+    # The same without the ruleset: the squatter answers (the check above can fail).
+    m 'nft delete table inet blueprint_ports'
+    b=$(m "curl -s --max-time 3 http://127.0.0.1:$port/" || true)
+    check "without ports.nft the squatter answers (the attack is real: $b)" test "$b" = "squatted by crm"
+    m 'systemctl restart blueprint-ports.service && systemctl start shop-web.service'
+    sleep 1
+    b=$(https shop.test /back)
+    check "shop serves again after the squatter left ($b)" test "$b" = "service=web user=shop path=/back"
+}
+
 # Proxy headers: the client's X-Forwarded-For is not passed on, only a WebSocket upgrade is.
 security_proxy_headers() {
     local b

@@ -52,6 +52,25 @@ while (my $client = $server->accept) {
         $body .= "bind $1=" . ($s ? 'ok' : "denied ($!)") . "\n";
         close $s if $s;
     }
+    if ($path =~ m{/squat\?port=(\d+)$}) {
+        # Another site's port, taken while that site's service is down: a child listens there
+        # for up to 20 s and answers one connection with "squatted by USER".
+        my $port = $1;
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 5, ReuseAddr => 1);
+        if ($s && !fork) {
+            close $server;
+            local $SIG{ALRM} = sub { exit 0 };
+            alarm 20;
+            if (my $c = $s->accept) {
+                my $b = "squatted by $user\n";
+                print $c "HTTP/1.1 200 OK\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
+                close $c;
+            }
+            exit 0;
+        }
+        $body .= "squat $port=" . ($s ? 'listening' : "denied ($!)") . "\n";
+        close $s if $s;
+    }
     if ($path =~ m{/plant$}) {
         # CVE-2016-1247 style: swap the directory nginx's master (root) once opened logs in for
         # one of symlinks to a file root must never write; then try nginx's real log directory

@@ -43,6 +43,7 @@ unattended-upgrades
 certbot
 openssl
 logrotate
+nftables
 nodejs
 python3
 "

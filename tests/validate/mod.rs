@@ -13,6 +13,7 @@ mod gixy;
 mod host;
 mod logrotate;
 mod nginx;
+mod ports;
 mod postgres;
 mod ratelimit;
 mod support;
