@@ -1,0 +1,145 @@
+//! Stage 2 (resolve): one `[sites.<site>.services.<name>]` into a [`Service`] (its port comes
+//! later, host-wide), and the routes of one site, which may not collide.
+
+use std::collections::BTreeMap;
+
+use toml::Spanned;
+
+use super::invalid::Invalid;
+use super::port_range::{port_invalid, port_unusable};
+use super::{command, limits, names, packages, rate, url_path, Resolver};
+use crate::model::{Host, Runtime, Service};
+use crate::raw::{RawService, RawSite, SpannedString};
+use crate::suggest;
+
+impl Resolver<'_> {
+    pub(super) fn service(
+        &mut self,
+        name: &SpannedString,
+        raw: &Spanned<RawService>,
+        host: Option<&Host>,
+    ) -> Option<Service> {
+        let svc = raw.get_ref();
+        let name_ok = self
+            .check(name.span(), names::service_name(name.get_ref()))
+            .is_some();
+        let argv = self.check(svc.run.span(), command::command(svc.run.get_ref()));
+        let package = argv.as_ref().and_then(|argv| {
+            let (os, listed) = host.map_or((None, &[][..]), |h| (Some(h.os), &h.packages[..]));
+            let provided = packages::executable_package(&argv[0], os, listed);
+            self.check(svc.run.span(), provided)
+        });
+        let route = svc.route.as_ref().and_then(|r| {
+            self.check(r.span(), url_path::url_path("route", r.get_ref()))
+                .map(|()| r.get_ref().clone())
+        });
+        let route_ok = svc.route.is_none() || route.is_some();
+        let health = svc.health.as_ref().and_then(|h| {
+            self.check(h.span(), url_path::url_path("health path", h.get_ref()))
+                .map(|()| h.get_ref().clone())
+        });
+        if let (Some(h), None) = (&svc.health, &svc.route) {
+            self.report(h.span(), Invalid::new("`health` needs a `route`", "the health path is probed through nginx: give the service a `route`, or remove `health`"));
+        }
+        let rate_limit = match &svc.rate_limit {
+            None => Some(None),
+            Some(rl) => {
+                let rl = rl.get_ref();
+                let burst = rl.burst.as_ref().map_or(0, |b| *b.get_ref());
+                let span = match &rl.burst {
+                    Some(b) if rate::rate_limit("1r/s", burst).is_err() => b.span(),
+                    _ => rl.rate.span(),
+                };
+                self.check(span, rate::rate_limit(rl.rate.get_ref(), burst))
+                    .map(Some)
+            }
+        };
+        let runtime = match &svc.runtime {
+            Some(r) => Runtime::from_id(r.get_ref()).or_else(|| {
+                let known: Vec<_> = Runtime::ALL
+                    .iter()
+                    .map(|r| format!("`{}`", r.id()))
+                    .collect();
+                self.report(
+                    r.span(),
+                    Invalid::new(
+                        format!("unknown runtime `{}`", r.get_ref()),
+                        format!(
+                            "{}use one of {}",
+                            suggest::hint(r.get_ref(), Runtime::ALL.iter().map(|r| r.id())),
+                            known.join(", ")
+                        ),
+                    ),
+                );
+                None
+            }),
+            None => argv.as_ref().map(|a| Runtime::infer(&a[0])),
+        };
+        let limits = match limits::limits(
+            svc.memory_max.as_ref().map(|s| s.get_ref().as_str()),
+            svc.cpu_quota.as_ref().map(|s| s.get_ref().as_str()),
+            svc.tasks_max.as_ref().map(|t| *t.get_ref()),
+        ) {
+            Ok(limits) => Some(limits),
+            Err(wrong) => {
+                for (field, invalid) in wrong {
+                    let span = match field {
+                        limits::Field::MemoryMax => svc.memory_max.as_ref().map(Spanned::span),
+                        limits::Field::CpuQuota => svc.cpu_quota.as_ref().map(Spanned::span),
+                        limits::Field::TasksMax => svc.tasks_max.as_ref().map(Spanned::span),
+                    };
+                    self.report(span.unwrap_or_else(|| raw.span()), invalid);
+                }
+                None
+            }
+        };
+        // Checked here as well as in `assign_ports`, which sees only services that resolved: a
+        // wrong port must not hide behind another mistake of the same service.
+        let port_ok = match &svc.port {
+            Some(port) if port_unusable(*port.get_ref()) => {
+                self.report(port.span(), port_invalid(*port.get_ref()));
+                false
+            }
+            _ => true,
+        };
+        if !name_ok || !route_ok || !port_ok {
+            return None;
+        }
+        Some(Service {
+            name: name.get_ref().clone(),
+            port: 0, // assigned host-wide in `assign_ports`
+            argv: argv?,
+            package: package?,
+            route,
+            rate_limit: rate_limit?,
+            enabled: svc.enabled.unwrap_or(true),
+            health,
+            runtime: runtime?,
+            limits: limits?,
+        })
+    }
+
+    /// Two services of a site may not claim the same route, nor `/` when nginx serves static files there.
+    pub(super) fn routes_within_site(&mut self, site: &RawSite, has_static: bool) {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, svc) in &site.services {
+            let Some(route) = &svc.get_ref().route else {
+                continue;
+            };
+            if let Some(other) = seen.insert(route.get_ref(), name.get_ref()) {
+                self.report(
+                    route.span(),
+                    Invalid::new(
+                        format!(
+                            "route `{}` is already used by service `{other}`",
+                            route.get_ref()
+                        ),
+                        "give each service its own route",
+                    ),
+                );
+            } else if has_static && route.get_ref() == "/" {
+                self.report(route.span(), Invalid::new("route `/` conflicts with the site's `static` directory", "serve static files from the app, or move the service to a sub-path like `/api/`"));
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Stage 2 (resolve): one `[sites.<name>]` into a [`Site`]: its name, slot, domains, TLS, CDN,
+//! database, env and secrets, static directory, limits, headers and services.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use toml::Spanned;
+
+use super::invalid::Invalid;
+use super::{domain, env, headers, limits, names, paths, ports, Resolver};
+use crate::model::{Cdn, Database, Host, Service, Site};
+use crate::raw::{RawSite, SpannedString};
+use crate::suggest;
+
+impl Resolver<'_> {
+    pub(super) fn site(
+        &mut self,
+        name: &SpannedString,
+        raw: &Spanned<RawSite>,
+        host: Option<&Host>,
+    ) -> Option<Site> {
+        let site_name = name.get_ref();
+        let name_ok = self
+            .check(name.span(), names::site_name(site_name))
+            .is_some();
+        if host.is_some_and(|h| &h.deploy_user == site_name) {
+            self.report(
+                name.span(),
+                Invalid::new(
+                    format!("site `{site_name}` has the deploy user's name"),
+                    "rename the site or set `deploy_user` in `[host]`",
+                ),
+            );
+        }
+        let raw_site = raw.get_ref();
+        let slot = self.check(
+            raw_site.slot.span(),
+            u16::try_from(*raw_site.slot.get_ref())
+                .ok()
+                .filter(|s| (1..=ports::MAX_SLOT).contains(s))
+                .ok_or_else(|| {
+                    Invalid::new(
+                        format!("slot {} is out of range", raw_site.slot.get_ref()),
+                        format!(
+                            "use a slot from 1 to {}; each slot owns ten ports from {}",
+                            ports::MAX_SLOT,
+                            ports::BASE
+                        ),
+                    )
+                }),
+        );
+
+        let mut domains = Vec::new();
+        for d in raw_site.domains.get_ref() {
+            if self.check(d.span(), domain::domain(d.get_ref())).is_some() {
+                domains.push(d.get_ref().clone());
+            }
+        }
+        if raw_site.domains.get_ref().is_empty() {
+            self.report(
+                raw_site.domains.span(),
+                Invalid::new(
+                    format!("site `{site_name}` has no domains"),
+                    "list at least one domain, e.g. `domains = [\"example.com\"]`",
+                ),
+            );
+        }
+
+        let tls = self.tls(raw_site);
+        let behind = raw_site.behind.as_ref().and_then(|b| match b.get_ref().as_str() {
+            "cloudflare" => Some(Cdn::Cloudflare),
+            other => {
+                self.report(b.span(), Invalid::new(format!("unknown CDN `{other}`"), format!("{}`behind` supports `\"cloudflare\"`; leave it out when clients connect directly", suggest::hint(other, ["cloudflare"]))));
+                None
+            }
+        });
+        let database = match raw_site.database.as_ref() {
+            None => Some(Database::None),
+            Some(db) => match db.get_ref().as_str() {
+                "postgres" => Some(Database::Postgres),
+                "none" => Some(Database::None),
+                other => {
+                    self.report(
+                        db.span(),
+                        Invalid::new(
+                            format!("unknown database `{other}`"),
+                            format!(
+                                "{}use `\"postgres\"` or `\"none\"`",
+                                suggest::hint(other, ["postgres", "none"])
+                            ),
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+
+        let mut env = BTreeMap::new();
+        for (key, value) in &raw_site.env {
+            let key_ok = self
+                .check(key.span(), env::env_key(key.get_ref()))
+                .is_some();
+            let value_ok = self
+                .check(value.span(), env::env_value(value.get_ref()))
+                .is_some();
+            if key_ok && value_ok {
+                env.insert(key.get_ref().clone(), value.get_ref().clone());
+            }
+        }
+        let secrets = self.secret_names(&raw_site.secrets, &env, &[]);
+        let generated_secrets =
+            self.secret_names(&raw_site.generated_secrets, &env, &raw_site.secrets);
+
+        let writable = raw_site
+            .writable
+            .iter()
+            .filter_map(|w| {
+                self.check(w.span(), paths::writable(w.get_ref()))
+                    .map(|()| w.get_ref().clone())
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let static_dir = raw_site.static_dir.as_ref().and_then(|d| {
+            self.check(d.span(), paths::release_dir(d.get_ref()))
+                .map(|()| d.get_ref().clone())
+        });
+        let client_max_body_size = match &raw_site.client_max_body_size {
+            None => limits::DEFAULT_BODY_SIZE.to_owned(),
+            Some(size) => self
+                .check(size.span(), limits::body_size(size.get_ref()))
+                .map(|()| size.get_ref().clone())?,
+        };
+        let mut site_headers = headers::defaults();
+        for (header, value) in &raw_site.headers {
+            let name_ok = self
+                .check(header.span(), headers::header_name(header.get_ref()))
+                .is_some();
+            let value_ok = self
+                .check(value.span(), headers::header_value(value.get_ref()))
+                .is_some();
+            if name_ok && value_ok {
+                // Match defaults case-insensitively so `x-frame-options` replaces, not duplicates.
+                site_headers.retain(|k, _| !k.eq_ignore_ascii_case(header.get_ref()));
+                if !value.get_ref().is_empty() {
+                    site_headers.insert(header.get_ref().clone(), value.get_ref().clone());
+                }
+            }
+        }
+
+        let services: Vec<Service> = raw_site
+            .services
+            .iter()
+            .filter_map(|(n, s)| self.service(n, s, host))
+            .collect();
+        self.routes_within_site(raw_site, static_dir.is_some());
+        if raw_site.services.is_empty() && raw_site.static_dir.is_none() {
+            self.report(
+                name.span(),
+                Invalid::new(
+                    format!("site `{site_name}` has nothing to serve"),
+                    "add `static = \"public\"` or a `[sites.<site>.services.<name>]` table",
+                ),
+            );
+        }
+
+        if !name_ok || services.len() != raw_site.services.len() {
+            return None;
+        }
+        Some(Site {
+            name: site_name.clone(),
+            slot: slot?,
+            domains,
+            tls: tls?,
+            behind,
+            database: database?,
+            env,
+            secrets,
+            generated_secrets,
+            writable,
+            static_dir,
+            client_max_body_size,
+            headers: site_headers,
+            services,
+        })
+    }
+
+    pub(super) fn secret_names(
+        &mut self,
+        names: &[SpannedString],
+        env: &BTreeMap<String, String>,
+        others: &[SpannedString],
+    ) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        for name in names {
+            let key = name.get_ref();
+            if self.check(name.span(), env::env_key(key)).is_none() {
+                continue;
+            }
+            if env.contains_key(key)
+                || others.iter().any(|o| o.get_ref() == key)
+                || !seen.insert(key.clone())
+            {
+                self.report(
+                    name.span(),
+                    Invalid::new(
+                        format!("`{key}` is defined more than once"),
+                        "a name belongs in one of `env`, `secrets` or `generated_secrets`, once",
+                    ),
+                );
+            }
+        }
+        seen.into_iter().collect()
+    }
+}
