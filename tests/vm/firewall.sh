@@ -26,13 +26,8 @@ teardown() {
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL  %s\n' "$1"; [[ -z ${2:-} ]] || printf '%s\n' "$2" | sed 's/^/      /' | head -n 30; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# shellcheck source=tests/e2e/harness.sh
+. "$repo/tests/e2e/harness.sh"
 # Everything in the VM is 10-25x slower than native (TCG): generous per-command limits, so a hung
 # command fails the run instead of stalling it.
 # A new ssh connection was reset (`kex_exchange_identification: read: Connection reset by peer`,
@@ -174,5 +169,4 @@ echo
 echo "timings: image ${time_image}s ($( [[ ${time_image%.*} -lt 5 ]] && echo cached || echo cold build)), boot to ssh+running ${time_boot}s, first apply ${time_apply}s, re-run ${time_rerun}s (wall, incl. ssh)"
 echo "ssh connection retries: $(retries)"
 echo "logs: $work (console: $S/console.log)"
-echo "vm: $passed passed, $failed failed"
-((failed == 0))
+report vm
