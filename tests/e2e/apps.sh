@@ -152,8 +152,22 @@ wait_for() {
 }
 json() { python3 -c 'import json,sys; v=json.load(sys.stdin); print(eval(sys.argv[1], {"v": v}))' "$1"; }
 
+# boot_and_apply OS BUNDLE DIR CHECK_NAME: boots a fresh machine of OS (state in DIR/machine),
+# copies BUNDLE to /root/bundle and applies it as a user would; the log is DIR/apply.log.
+boot_and_apply() {
+    local os=$1 bundle=$2 dir=$3 rc=0
+    S=$dir/machine
+    BPM_OS=$os "$machine/boot.sh" "$S" >&2
+    # shellcheck disable=SC1091
+    . "$S/state.env"
+    "$machine/scp.sh" "$S" "$bundle" machine:/root/bundle
+    m 'BLUEPRINT_SKIP_ACME=1 bash /root/bundle/setup.sh' >"$dir/apply.log" 2>&1 || rc=$?
+    check "$4" test "$rc" = 0
+    [[ $rc == 0 ]] || tail -n 40 "$dir/apply.log"
+}
+
 one_pass() {
-    local os=$1 py bundle rc out t1 t2 before after unit bad listeners
+    local os=$1 py bundle out t1 t2 before after unit bad listeners
     py=$(python_of "$os")
     passed=0 failed=0
     echo "apps: pass on $os" >&2
@@ -164,15 +178,7 @@ one_pass() {
     check "$os: bundle builds" test -f "$bundle/setup.sh"
     for b in "${build_failed[@]}"; do fail "$os: $b app builds on the runner"; done
 
-    S=$work/$os/machine
-    BPM_OS=$os "$machine/boot.sh" "$S" >&2
-    # shellcheck disable=SC1091
-    . "$S/state.env"
-    "$machine/scp.sh" "$S" "$bundle" machine:/root/apps
-    rc=0
-    m 'BLUEPRINT_SKIP_ACME=1 bash /root/apps/setup.sh' >"$work/$os/apply.log" 2>&1 || rc=$?
-    check "$os: setup.sh applies the bundle (python3 and nodejs from BP_PACKAGES)" test "$rc" = 0
-    [[ $rc == 0 ]] || tail -n 40 "$work/$os/apply.log"
+    boot_and_apply "$os" "$bundle" "$work/$os" "$os: setup.sh applies the bundle (python3 and nodejs from BP_PACKAGES)"
     out=$(m 'command -v python3 node; node --version; python3 --version' 2>&1 | xargs)
     expect "$os: the runtimes the units name are installed ($out)" "$out" '^/usr/bin/python3 /usr/bin/node v18\.'
 
@@ -257,12 +263,12 @@ one_pass() {
         printf "[Service]\nEnvironment=HOST=0.0.0.0\n" >/etc/systemd/system/goapp-web.service.d/bind.conf &&
         systemctl daemon-reload && systemctl restart goapp-web.service'
     wait_for goapp.test /healthz || true
-    m 'BLUEPRINT_SKIP_ACME=1 bash /root/apps/setup.sh' >"$work/$os/bind.log" 2>&1 || true
+    m 'BLUEPRINT_SKIP_ACME=1 bash /root/bundle/setup.sh' >"$work/$os/bind.log" 2>&1 || true
     out=$(grep '^WARNING' "$work/$os/bind.log" || true)
     expect "$os: setup.sh warns about an app listening on 0.0.0.0 ($out)" "$out" '^WARNING: goapp-web listens on (0\.0\.0\.0|\*):3120 \(tcp\), not on 127\.0\.0\.1 only'
     m 'rm -r /etc/systemd/system/goapp-web.service.d && systemctl daemon-reload && systemctl restart goapp-web.service'
     wait_for goapp.test /healthz || true
-    m 'BLUEPRINT_SKIP_ACME=1 bash /root/apps/setup.sh' >"$work/$os/rerun.log" 2>&1 || true
+    m 'BLUEPRINT_SKIP_ACME=1 bash /root/bundle/setup.sh' >"$work/$os/rerun.log" 2>&1 || true
     out=$(grep '^WARNING' "$work/$os/rerun.log" || true)
     check "$os: ... and not once it binds 127.0.0.1 again (${out:-no warning})" test -z "$out"
 
@@ -278,19 +284,11 @@ one_pass() {
 # The shipped example (out/vps1, Ubuntu 24.04) runs what it declares: its Next.js frontend, the
 # standalone release above, under /usr/bin/node from the nodejs its bundle installs.
 example_pass() {
-    local os=ubuntu-24.04 rc out code
+    local os=ubuntu-24.04 out code
     passed=0 failed=0
     echo "apps: the shipped example on $os" >&2
-    S=$work/example/machine
     mkdir -p "$work/example"
-    BPM_OS=$os "$machine/boot.sh" "$S" >&2
-    # shellcheck disable=SC1091
-    . "$S/state.env"
-    "$machine/scp.sh" "$S" "$repo/out/vps1" machine:/root/vps1
-    rc=0
-    m 'BLUEPRINT_SKIP_ACME=1 bash /root/vps1/setup.sh' >"$work/example/apply.log" 2>&1 || rc=$?
-    check "example: setup.sh applies out/vps1" test "$rc" = 0
-    [[ $rc == 0 ]] || tail -n 40 "$work/example/apply.log"
+    boot_and_apply "$os" "$repo/out/vps1" "$work/example" "example: setup.sh applies out/vps1"
     check "example: deploy chienstreats (Next.js standalone)" deploy chienstreats "$work/next.tar.gz"
     code=000
     for _ in $(seq 60); do
