@@ -125,6 +125,8 @@ for os in "${oses[@]}"; do
     [[ -f $work/fastapi-$py.tar.gz ]] || build "fastapi-$py" build_fastapi "$py"
 done
 echo "apps: built in $(($(now) - t)) s: $(cd "$work" && echo *.tar.gz)" >&2
+# The tarballs are all the passes need; the build trees (node_modules alone is ~300 MB) go.
+rm -rf -- "$work/build"
 
 ssh-keygen -q -t ed25519 -N '' -C apps-admin -f "$work/admin"
 export BLUEPRINT_E2E_KEY=$work/admin.pub
