@@ -9,12 +9,14 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
 # Real consumers of the bundle: bash/shellcheck, nginx, systemd-analyze, logrotate, PostgreSQL;
 # sshd, visudo and fail2ban-client for the host drop-ins; debootstrap/systemd-nspawn/socat/openssh
-# for the fresh-machine tests.
+# for the fresh-machine tests; Debian's Go toolchain for the real apps tests/e2e/apps.sh builds
+# (with npm and pip, which the runner has; Debian's nodejs/npm when it has no npm).
 packages=(
     shellcheck nginx-light logrotate postgresql openssl
     systemd-container debootstrap socat iproute2 openssh-client curl testssl.sh
-    openssh-server sudo fail2ban python3-systemd nftables
+    openssh-server sudo fail2ban python3-systemd nftables golang-go
 )
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -88,6 +90,9 @@ nft list tables >/dev/null
 # Run after the cargo tests so the machines do not compete with them for the two cores.
 bash tests/e2e/e2e.sh
 E2E_OS=ubuntu-24.04 bash tests/e2e/e2e.sh
+# Real apps (FastAPI + PostgreSQL, SQLite, Go, Next.js) built from the registries and run under
+# the generated units on fresh Debian 12 and Ubuntu 24.04 machines.
+bash tests/e2e/apps.sh
 # The one full VM (qemu, its own kernel): what a container cannot show, the firewall in the
 # kernel. Last and alone: software emulation needs both cores.
 bash tests/vm/firewall.sh

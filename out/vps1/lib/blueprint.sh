@@ -1400,6 +1400,25 @@ bp_probe() {
     printf '%s %s' "$code" "$scheme://$d$path"
 }
 
+# Warns about every process of a site's unit that listens on anything but loopback, naming the
+# unit and the address: nginx is meant to be the only public listener, and a firewall that is
+# off, or a port it allows, would expose the app directly. Reads the live sockets (ss) and
+# attributes each to its unit by the process's cgroup.
+bp_bind_check() {
+    local netid addr procs pid cgroup unit
+    command -v ss >/dev/null 2>&1 || return 0
+    while read -r netid _ _ _ addr _ procs; do
+        case $addr in 127.* | '[::1]':* | '[::ffff:127.'*) continue ;; esac
+        while read -r pid; do
+            cgroup=$(cat "/proc/$pid/cgroup" 2>/dev/null) || continue
+            for unit in "${BP_UNITS[@]}"; do
+                [[ $cgroup == *"/$unit.service"* ]] || continue
+                bp_warn "$unit listens on $addr ($netid), not on 127.0.0.1 only: make the app bind \$HOST (127.0.0.1)"
+            done
+        done < <(grep -oE 'pid=[0-9]+' <<<"$procs" | cut -d= -f2 | sort -u)
+    done < <(ss -Hlntup 2>/dev/null)
+}
+
 bp_summary() {
     local unit site r code url n=0 i probes=() labels=() dir
     bp_step "summary"
@@ -1438,6 +1457,7 @@ bp_summary() {
         done
         rm -rf -- "$dir"
     fi
+    bp_bind_check
 
     bp_step_done
     printf 'files changed: %d\n' "${#BP_CHANGED_FILES[@]}"

@@ -1,0 +1,3 @@
+module example.test/goapp
+
+go 1.19

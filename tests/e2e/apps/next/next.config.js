@@ -1,0 +1,2 @@
+// One self-contained directory (server.js + the node_modules it needs) to ship as the release.
+module.exports = { output: "standalone" };
