@@ -43,12 +43,8 @@ trap teardown EXIT
 trap 'exit 130' INT TERM
 
 total_failed=0
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
-fail() { failed=$((failed + 1)); printf 'FAIL  %s\n' "$1"; [[ -z ${2:-} ]] || printf '%s\n' "$2" | sed 's/^/      /' | head -n 30; }
-# check NAME CMD... : pass when CMD succeeds
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+# shellcheck source=tests/e2e/harness.sh
+. "$here/harness.sh"
 # expect NAME GOT PATTERN: pass when GOT matches the extended regex PATTERN (GOT shown on failure)
 expect() { if grep -qE -- "$3" <<<"$2"; then pass "$1"; else fail "$1" "got: $2"; fi; }
 m() { "$machine/ssh.sh" "$S" "$@"; }
