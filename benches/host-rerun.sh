@@ -63,4 +63,6 @@ for ((i = 0; i < runs; i++)); do
     m 'grep -qx "no changes" /tmp/run.log' || { m 'tail -n 20 /tmp/run.log' >&2; echo "host-rerun.sh: run $i changed something" >&2; exit 1; }
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
+echo "steps of the last re-run (each step's line, then the time it took):"
+m "grep -E '^==> |^    \([0-9.]+ s\)$' /tmp/run.log" | paste -d' ' - - | sed 's/^/  /'
 echo "host ${sites} ($os): first apply ${first} ms; no-change re-runs ${times[*]} ms; median ${median} ms"
