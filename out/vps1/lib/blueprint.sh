@@ -762,8 +762,10 @@ bp_sql_apply() {
             for site in "${sites[@]}"; do
                 n=$((n + 1))
                 # \getenv leaves a variable as it was when the environment lacks the name: unset
-                # first, so a site without a password never gets the previous site's.
-                printf '\\connect postgres\n\\unset db_password\n\\unset bp_pw\n\\setenv BLUEPRINT_DB_PASSWORD\n'
+                # first, so a site without a password never gets the previous site's. (No
+                # \connect back to postgres: a site's statements before its own \connect are
+                # cluster-wide, and a connection costs more than the rest of a site's SQL.)
+                printf '\\unset db_password\n\\unset bp_pw\n\\setenv BLUEPRINT_DB_PASSWORD\n'
                 printf '\\getenv bp_pw BLUEPRINT_DB_PASSWORD_%d\n\\if :{?bp_pw}\n\\setenv BLUEPRINT_DB_PASSWORD :bp_pw\n\\endif\n' "$n"
                 cat -- "$BP_BUNDLE/sql/$site.sql"
                 printf '%s\n' "\\echo '    $site: role and database in place'"
