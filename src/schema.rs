@@ -5,6 +5,8 @@
 //!
 //! Draft-07 is used because it is what TOML editors' validators understand best.
 
+pub mod reference;
+
 use std::sync::OnceLock;
 
 use schemars::generate::SchemaSettings;
