@@ -2,7 +2,9 @@
 //! - its `sites.toml` reference is exactly what `blueprint schema --markdown` renders from the raw
 //!   types' doc comments, defaults and examples;
 //! - every `blueprint …` command it shows, in a code block or inline, parses with the real command
-//!   line (`blueprint::cli::Cli`), so a renamed subcommand or flag fails here, not for a reader.
+//!   line (`blueprint::cli::Cli`), so a renamed subcommand or flag fails here, not for a reader;
+//! - every option it gives `setup.sh` or `blueprint-deploy` is one those scripts accept (a `case`
+//!   label of the committed example bundle, which `bundles` keeps fresh).
 
 use blueprint::cli::Cli;
 use blueprint::schema::reference::{markdown, END, START};
@@ -106,4 +108,46 @@ fn the_command_scan_sees_a_wrong_flag() {
     let commands = blueprint_commands("```sh\nblueprint build --chek   # typo\n```\n");
     assert_eq!(commands, ["blueprint build --chek"]);
     assert!(Cli::try_parse_from(commands[0].split_whitespace()).is_err());
+}
+
+/// The `--options` the README passes to `script` (a word of a command line), in order met.
+fn options_of(text: &str, script: &str) -> Vec<String> {
+    let mut options = Vec::new();
+    for line in text.lines() {
+        let line = line.split(" #").next().unwrap_or_default();
+        for part in line.split(['|', ';', '&', '\'', '`']) {
+            let mut words = part.split_whitespace().skip_while(|w| !w.ends_with(script));
+            if words.next().is_some() {
+                options.extend(words.filter(|w| w.starts_with("--")).map(str::to_owned));
+            }
+        }
+    }
+    options
+}
+
+#[test]
+fn every_host_script_option_in_the_readme_exists() {
+    let text = readme();
+    let bundle = root().join("out/vps1");
+    for (script, source, least) in [
+        ("setup.sh", "lib/blueprint.sh", 2),
+        (
+            "blueprint-deploy",
+            "files/usr/local/sbin/blueprint-deploy",
+            2,
+        ),
+    ] {
+        let code = std::fs::read_to_string(bundle.join(source)).expect("the example bundle");
+        let options = options_of(&text, script);
+        assert!(
+            options.len() >= least,
+            "README.md shows fewer `{script}` options than expected: {options:?}"
+        );
+        for option in options {
+            assert!(
+                code.contains(&format!("{option})")),
+                "README.md passes `{option}` to {script}, which {source} does not accept"
+            );
+        }
+    }
 }
