@@ -5,8 +5,10 @@
 //! is validated or defaulted; that is [`crate::resolve`]'s job.
 //!
 //! The same types, through `schemars`, are the JSON Schema of `sites.toml` ([`crate::schema`]):
-//! the doc comments become its descriptions and the `example`s its examples, and the loader
-//! checks the shape of the file against that schema before deserializing ([`crate::load`]).
+//! the doc comments become its descriptions, the `example`s its examples, and the `default`s
+//! say what resolve applies to an absent key (a test compiles every input both ways). The
+//! loader checks the shape of the file against that schema before deserializing
+//! ([`crate::load`]), and the README's reference is rendered from it ([`crate::schema::reference`]).
 
 use std::collections::BTreeMap;
 
@@ -33,136 +35,153 @@ pub struct RawConfig {
     pub sites: BTreeMap<SpannedString, Spanned<RawSite>>,
 }
 
-/// `[host]`.
+/// The machine the bundle is for.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHost {
     /// Host name; also the bundle directory `out/<name>/`.
     #[schemars(with = "String", example = &"vps1")]
     pub name: SpannedString,
-    /// Target distribution: `debian-12` or `ubuntu-24.04`.
+    /// Target distribution; `setup.sh` refuses to run on another.
     #[schemars(schema_with = "forms::os")]
     pub os: SpannedString,
     /// Contact address for Let's Encrypt; required when a site uses `tls = "acme"`.
     #[schemars(with = "Option<String>", example = "ops@example.com")]
     pub acme_email: Option<SpannedString>,
-    /// Paths of public keys (shell-expanded) installed for the deploy user.
+    /// Public key files the deploy user logs in with (regular files, at most 64 KiB), relative
+    /// to `sites.toml`; `~` and `${VAR}` are expanded, with a warning because the bundle then
+    /// differs per machine. Required while `harden_ssh` is on.
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = ["keys/ops.pub"])]
     pub admin_keys: Vec<SpannedString>,
-    /// Name of the deploy user (default `deploy`).
-    #[schemars(with = "Option<String>", example = &"deploy")]
+    /// Name of the deploy user, who may run `blueprint-deploy`, restart or query its sites'
+    /// units and reload nginx through sudo.
+    #[schemars(with = "Option<String>", example = &"deploy", extend("default" = "deploy"))]
     pub deploy_user: Option<SpannedString>,
-    /// SSH port kept open by the firewall (default 22).
-    #[schemars(with = "Option<i64>", example = 22)]
+    /// SSH port sshd listens on and the firewall keeps open; not 80, 443, a port a system
+    /// service uses, or a port of a site's slot block.
+    #[schemars(with = "Option<i64>", example = 22, extend("default" = 22))]
     pub ssh_port: Option<Spanned<i64>>,
-    /// Manage the firewall (default true).
-    #[schemars(example = true)]
+    /// Manage ufw: incoming traffic only to SSH, 80 and 443.
+    #[schemars(example = true, extend("default" = true))]
     pub firewall: Option<bool>,
-    /// Install fail2ban jails (default true).
-    #[schemars(example = true)]
+    /// fail2ban jails for sshd and for clients that keep hitting nginx's rate limits.
+    #[schemars(example = true, extend("default" = true))]
     pub fail2ban: Option<bool>,
-    /// Enable unattended security upgrades (default true).
-    #[schemars(example = true)]
+    /// Daily unattended security upgrades, without automatic reboot.
+    #[schemars(example = true, extend("default" = true))]
     pub unattended_upgrades: Option<bool>,
-    /// Keys-only sshd, no root password login (default true).
-    #[schemars(example = true)]
+    /// sshd accepts keys only, and no root password login.
+    #[schemars(example = true, extend("default" = true))]
     pub harden_ssh: Option<bool>,
-    /// Extra distribution packages to install (runtimes, tools the apps run).
+    /// Extra distribution packages to install. A service's interpreter (`/usr/bin/node` →
+    /// `nodejs`) is added without being listed.
     #[serde(default)]
-    #[schemars(with = "Vec<String>", example = ["nodejs"])]
+    #[schemars(with = "Vec<String>", example = ["redis-server"])]
     pub packages: Vec<SpannedString>,
 }
 
-/// `[sites.<name>]`.
+/// One site, keyed by its name: `[a-z][a-z0-9_]*`, at most 32 characters, not a system account
+/// name. The name is also the site's Unix user and `/srv/sites/<site>/`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSite {
-    /// Host names served by this site.
+    /// Host names served by this site: lowercase, each used by one site of the host only.
     #[schemars(with = "Vec<String>", example = ["example.com", "www.example.com"])]
     pub domains: Spanned<Vec<SpannedString>>,
-    /// Stable port block number: ports never move when other sites come or go.
+    /// The site's port block, 1 to 1000, unique on the host: slot `n` owns the ten ports from
+    /// `3100 + 10·(n−1)`, so ports never move when other sites come or go.
     #[schemars(with = "i64", example = 1)]
     pub slot: Spanned<i64>,
-    /// `"acme"`, `"none"` or `{ cert = "...", key = "..." }`; a string or a table, so kept raw.
+    /// `"acme"`: a Let's Encrypt certificate through certbot; `"none"`: plain HTTP only; or the
+    /// absolute paths of a certificate and key already on the host.
     #[serde(default)]
-    #[schemars(schema_with = "forms::tls")]
+    #[schemars(schema_with = "forms::tls", extend("default" = "acme"))]
     pub tls: Option<Spanned<toml::Value>>,
-    /// A CDN in front of the site whose client addresses must be restored (`"cloudflare"`).
+    /// A CDN in front of the site: nginx restores client addresses from its ranges only.
     #[serde(default)]
     #[schemars(schema_with = "forms::behind")]
     pub behind: Option<SpannedString>,
-    /// `"postgres"` or `"none"`.
+    /// `"postgres"`: a role and database of the site's own, reached through `DATABASE_URL`.
     #[serde(default)]
-    #[schemars(schema_with = "forms::database")]
+    #[schemars(schema_with = "forms::database", extend("default" = "none"))]
     pub database: Option<SpannedString>,
-    /// Non-secret environment variables.
+    /// Non-secret environment variables of every service of the site (no control characters).
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>", example = forms::example_env())]
     pub env: BTreeMap<SpannedString, SpannedString>,
-    /// Names of secrets the operator fills in on the host.
+    /// Names of secrets the operator fills in on the host, in `/srv/sites/<site>/shared/.env`.
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = ["STRIPE_SECRET_KEY"])]
     pub secrets: Vec<SpannedString>,
-    /// Names of secrets the host generates once (random, 256 bits).
+    /// Names of secrets the host generates once (256 random bits) and never overwrites.
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = ["SESSION_SECRET"])]
     pub generated_secrets: Vec<SpannedString>,
-    /// Paths inside the release the site's services may write (e.g. `.next` for Next.js ISR).
+    /// Paths inside the release the site's services may write (e.g. `.next` for Next.js ISR):
+    /// relative, without `..`; everything else in the release is read-only.
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = [".next"])]
     pub writable: Vec<SpannedString>,
-    /// Directory under the release served as static files by nginx.
+    /// Directory of the release that nginx serves as static files at `/`.
     #[serde(rename = "static")]
     #[schemars(with = "Option<String>", example = &"public")]
     pub static_dir: Option<SpannedString>,
-    /// Largest accepted request body, nginx size syntax (default `10m`).
-    #[schemars(with = "Option<String>", example = &"10m")]
+    /// Largest accepted request body, in nginx size syntax.
+    #[schemars(with = "Option<String>", example = &"10m", extend("default" = "10m"))]
     pub client_max_body_size: Option<SpannedString>,
-    /// Security header overrides: a header name to a value; an empty value removes the header.
+    /// Overrides of the default security headers: a header name to a value; an empty value
+    /// removes the header.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>", example = forms::example_headers())]
     pub headers: BTreeMap<SpannedString, SpannedString>,
-    /// `[sites.<name>.services.<service>]`.
+    /// The site's processes, one systemd unit each.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawService>")]
     pub services: BTreeMap<SpannedString, Spanned<RawService>>,
 }
 
-/// `[sites.<site>.services.<name>]`.
+/// One process of a site, keyed by its name (`[a-z][a-z0-9-]*`): the unit
+/// `<site>-<service>.service`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawService {
-    /// The command: a string split on whitespace, or an array of arguments.
+    /// The command, with an absolute executable: a string split like a shell line (quotes group
+    /// words, no shell runs it), or an array of arguments. `$PORT` and `$HOST` are expanded;
+    /// any other `$` is an error.
     #[schemars(schema_with = "forms::run")]
     pub run: Spanned<toml::Value>,
-    /// URL path prefix proxied to this service.
+    /// URL path prefix nginx proxies to this service; without one the service is an internal
+    /// worker.
     #[schemars(with = "Option<String>", example = "/api/")]
     pub route: Option<SpannedString>,
-    /// Fixed port; by default the site's slot block gives one.
+    /// Fixed port inside the site's slot block; by default the block's next free port, in
+    /// service name order.
     #[schemars(with = "Option<i64>", example = 3101)]
     pub port: Option<Spanned<i64>>,
-    /// Per-route request limit.
+    /// Request limit of the route, per client address (per /64 for IPv6); past the burst nginx
+    /// answers 429.
     #[schemars(with = "Option<RawRateLimit>")]
     pub rate_limit: Option<Spanned<RawRateLimit>>,
-    /// Disabled services get a unit that is not enabled, and a route that answers 503.
-    #[schemars(example = true)]
+    /// `false`: the unit is installed but not enabled, and the route answers 503.
+    #[schemars(example = true, extend("default" = true))]
     pub enabled: Option<bool>,
-    /// Health path probed through nginx after apply.
+    /// Path probed through nginx at the end of `setup.sh`.
     #[schemars(with = "Option<String>", example = "/healthz")]
     pub health: Option<SpannedString>,
-    /// `node`, `python`, `native` or `jvm`: decides which hardening the runtime can bear.
+    /// Decides which hardening the runtime can bear (node and jvm need writable-executable
+    /// memory for their JIT); by default guessed from the executable.
     #[serde(default)]
     #[schemars(schema_with = "forms::runtime")]
     pub runtime: Option<SpannedString>,
-    /// systemd `MemoryMax=` (default `1G`).
-    #[schemars(with = "Option<String>", example = "1G")]
+    /// systemd `MemoryMax=` of the unit.
+    #[schemars(with = "Option<String>", example = "1G", extend("default" = "1G"))]
     pub memory_max: Option<SpannedString>,
-    /// systemd `CPUQuota=` (default `100%`).
-    #[schemars(with = "Option<String>", example = "100%")]
+    /// systemd `CPUQuota=` of the unit (`100%` is one core).
+    #[schemars(with = "Option<String>", example = "100%", extend("default" = "100%"))]
     pub cpu_quota: Option<SpannedString>,
-    /// systemd `TasksMax=` (default 256).
-    #[schemars(with = "Option<i64>", example = 256)]
+    /// systemd `TasksMax=` of the unit.
+    #[schemars(with = "Option<i64>", example = 256, extend("default" = 256))]
     pub tasks_max: Option<Spanned<i64>>,
 }
 
@@ -173,7 +192,7 @@ pub struct RawRateLimit {
     /// nginx rate: `<n>r/s` or `<n>r/m`.
     #[schemars(with = "String", example = "10r/s")]
     pub rate: SpannedString,
-    /// Requests allowed above the rate before 429 (default 0).
-    #[schemars(with = "Option<i64>", example = 20)]
+    /// Requests allowed above the rate before 429.
+    #[schemars(with = "Option<i64>", example = 20, extend("default" = 0))]
     pub burst: Option<Spanned<i64>>,
 }

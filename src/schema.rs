@@ -5,6 +5,8 @@
 //!
 //! Draft-07 is used because it is what TOML editors' validators understand best.
 
+pub mod reference;
+
 use std::sync::OnceLock;
 
 use schemars::generate::SchemaSettings;
@@ -107,10 +109,10 @@ pub mod forms {
         })
     }
 
-    /// `run`: a command line split on spaces, or the arguments one by one.
+    /// `run`: a command line split like a shell line, or the arguments one by one.
     pub fn run(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "The command, with an absolute executable: a string split on spaces, or an array of arguments.",
+            "description": "The command, with an absolute executable: a string split like a shell line, or an array of arguments.",
             "anyOf": [
                 { "type": "string" },
                 { "type": "array", "items": { "type": "string" }, "minItems": 1 }

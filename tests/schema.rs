@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use blueprint::schema::reference::object_of;
+
 use crate::support::{root, toml_files};
 
 /// The errors of `value` against `schema` (draft-07 subset schemars emits), as JSON pointers.
@@ -134,6 +136,81 @@ fn the_schema_describes_keys_with_the_doc_comments() {
     assert_eq!(site["additionalProperties"], false);
     assert_eq!(
         site["properties"]["domains"]["description"],
-        "Host names served by this site."
+        "Host names served by this site: lowercase, each used by one site of the host only."
     );
+    // Defaults the resolver applies are in the schema too, for editors and the README reference.
+    assert_eq!(site["properties"]["client_max_body_size"]["default"], "10m");
+    assert_eq!(site["properties"]["tls"]["default"], "acme");
+}
+
+/// Writes every key the schema gives a default into `table` where it is absent, recursing into
+/// sub-tables. Empty lists and tables are skipped: serde already defaults those.
+fn fill_defaults(table: &mut toml::Table, schema: &Value, root: &Value) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (key, property) in properties {
+        match property.get("default") {
+            Some(Value::Null | Value::Array(_) | Value::Object(_)) | None => {}
+            Some(default) if !table.contains_key(key) => {
+                let value = toml::Value::try_from(default).expect("a TOML value");
+                table.insert(key.clone(), value);
+            }
+            Some(_) => {}
+        }
+        let Some(toml::Value::Table(child)) = table.get_mut(key) else {
+            continue;
+        };
+        if let Some(object) = object_of(root, property) {
+            fill_defaults(child, object, root);
+        } else if let Some(object) = property
+            .get("additionalProperties")
+            .and_then(|v| object_of(root, v))
+        {
+            for (_, entry) in child.iter_mut() {
+                if let toml::Value::Table(entry) = entry {
+                    fill_defaults(entry, object, root);
+                }
+            }
+        }
+    }
+}
+
+/// The schema's `default`s (which the README reference shows) are what resolve applies: every
+/// input with each absent key written out as its schema default compiles to the same bundle.
+#[test]
+fn schema_defaults_are_the_defaults_resolve_applies() {
+    let schema = blueprint::schema::schema();
+    for input in crate::support::inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(root().join(&input)).unwrap();
+        let mut table: toml::Table = toml::from_str(&text).unwrap();
+        // Key paths are relative to the file: make them absolute so the copy finds them.
+        if let Some(toml::Value::Array(keys)) = table
+            .get_mut("host")
+            .and_then(|h| h.as_table_mut())
+            .and_then(|h| h.get_mut("admin_keys"))
+        {
+            let base = root().join(&input).parent().unwrap().to_path_buf();
+            for key in keys {
+                let path = base.join(key.as_str().unwrap());
+                *key = toml::Value::from(path.to_str().unwrap());
+            }
+        }
+        let compile = |table: &toml::Table, name: &str| {
+            let sub = dir.path().join(name);
+            std::fs::create_dir(&sub).unwrap();
+            let file = sub.join("sites.toml");
+            std::fs::write(&file, toml::to_string(table).unwrap()).unwrap();
+            blueprint::compile(&file).unwrap_or_else(|report| panic!("{input:?}: {report:?}"))
+        };
+        let as_written = compile(&table, "as-written");
+        fill_defaults(&mut table, &schema, &schema);
+        let with_defaults = compile(&table, "with-defaults");
+        assert!(
+            as_written == with_defaults,
+            "{}: a schema default differs from the one resolve applies",
+            input.display()
+        );
+    }
 }

@@ -77,7 +77,11 @@ pub enum Command {
         admin_key: Option<PathBuf>,
     },
     /// Print the JSON Schema of sites.toml (for editors: taplo, Even Better TOML).
-    Schema,
+    Schema {
+        /// Print the sites.toml reference in Markdown instead (README.md holds a copy).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -145,7 +149,8 @@ pub fn run(cli: &Cli) -> ExitStatus {
             os,
             admin_key,
         } => init_file(config, host, os, admin_key.as_deref(), &output),
-        Command::Schema => print_stdout(&crate::schema::to_pretty_string()),
+        Command::Schema { markdown: false } => print_stdout(&crate::schema::to_pretty_string()),
+        Command::Schema { markdown: true } => print_stdout(&crate::schema::reference::markdown()),
         Command::Completions { shell } => {
             let mut text = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "blueprint", &mut text);
