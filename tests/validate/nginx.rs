@@ -38,6 +38,41 @@ pub(super) struct Staged {
     _tmp: tempfile::TempDir,
 }
 
+/// nginx in the foreground; SIGTERM on drop so the master takes its workers down with it.
+pub(super) struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Staged {
+    /// Serves the staged tree in the foreground with `nginx` (a command naming the binary, or
+    /// wrapping it, e.g. `ip netns exec NS nginx`); errors go to `outside/error.log`.
+    pub(super) fn serve(&self, mut nginx: Command) -> Server {
+        Server(
+            nginx
+                .arg("-p")
+                .arg(&self.prefix)
+                .arg("-c")
+                .arg(self.prefix.join("nginx.conf"))
+                .arg("-e")
+                .arg(self.outside.join("error.log"))
+                .args(["-g", "daemon off;"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("nginx starts"),
+        )
+    }
+}
+
 /// Copies the bundle's nginx tree into a temp prefix, adds what Debian's package provides
 /// (mime.types, modules-enabled/, the sites-enabled/ links setup.sh makes) and points every path
 /// outside the tree, and the site certificates, into the temp dir.

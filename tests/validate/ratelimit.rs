@@ -4,7 +4,7 @@
 //! for IPv6 (a host owns a whole /64, so a per-address limit would be sidestepped by switching
 //! addresses).
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::nginx::stage;
@@ -83,19 +83,6 @@ impl Drop for Netns {
     }
 }
 
-/// nginx in the foreground; SIGTERM on drop so the master takes its workers down with it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn rate_limits_count_per_address_and_per_ipv6_64() {
     let (Some(()), Some(nginx), Some(openssl), Some(ip), Some(curl)) = (
@@ -111,21 +98,7 @@ fn rate_limits_count_per_address_and_per_ipv6_64() {
     let staged = stage(&built, &openssl).unwrap_or_else(|e| panic!("{e}"));
     let ns = Netns::new(&ip);
     let error_log = staged.outside.join("error.log");
-    let _server = Server(
-        ns.exec(&ip, &nginx)
-            .arg("-p")
-            .arg(&staged.prefix)
-            .arg("-c")
-            .arg(staged.prefix.join("nginx.conf"))
-            .arg("-e")
-            .arg(&error_log)
-            .args(["-g", "daemon off;"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx starts"),
-    );
+    let _server = staged.serve(ns.exec(&ip, &nginx));
     // The status of one request from `from` to `to` (both addresses of the namespace).
     let status = |from: &str, to: &str| -> String {
         let host = if to.contains(':') {

@@ -4,7 +4,7 @@
 
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::nginx::stage;
@@ -13,19 +13,6 @@ use super::support::{assert_no_failures, bundles, free_port, read, tool, walk};
 /// Finding ids caused by the test's own certificate or the missing DNS, not by the config.
 const CAUSED_BY_THE_TEST_CERTIFICATE: &[&str] =
     &["cert_", "intermediate_cert", "DNS_CAArecord", "OCSP_"];
-
-/// nginx in the foreground; SIGTERM on drop so the master takes its workers down with it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
-}
 
 /// Moves every `listen` of the staged tree to 127.0.0.1 test ports (IPv6 listeners dropped).
 fn listen_on_loopback(prefix: &Path, http: u16, https: u16) {
@@ -72,21 +59,7 @@ fn testssl_rates_nothing_low_or_worse() {
     let (http, https) = (free_port(), free_port());
     listen_on_loopback(&staged.prefix, http, https);
     let error_log = staged.outside.join("error.log");
-    let _server = Server(
-        Command::new(&nginx)
-            .arg("-p")
-            .arg(&staged.prefix)
-            .arg("-c")
-            .arg(staged.prefix.join("nginx.conf"))
-            .arg("-e")
-            .arg(&error_log)
-            .args(["-g", "daemon off;"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx starts"),
-    );
+    let _server = staged.serve(Command::new(&nginx));
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", https)).is_err() {
         assert!(
