@@ -226,6 +226,13 @@ security_deploy_history() {
     rc=0; out=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy blog <"$work/bomb.tar.gz" 2>&1) || rc=$?
     check "a release that unpacks past 4 GiB is refused (exit $rc: $out)" bash -c "test '$rc' = 2 && grep -q 'the release unpacks to 4299161600 bytes, more than 4294967296' <<<'$out'"
     check "blog still serves r1 after the refusals" test "$(http blog.test /)" = "blog release r1"
+    # One deploy per site at a time: while this shell holds blog's lock, a deploy gives up.
+    rc=0
+    # shellcheck disable=SC2016  # expanded on the machine
+    out=$(m 'exec 9>>/var/lib/blueprint/deploy/blog.lock && flock 9 && BLUEPRINT_DEPLOY_LOCK_WAIT=1 /usr/local/sbin/blueprint-deploy blog --rollback' 2>&1) || rc=$?
+    check "a second deploy of the same site waits for the first, then gives up (exit $rc: $out)" bash -c \
+        "test '$rc' = 2 && grep -q 'another deploy of blog is still running' <<<'$out'"
+    check "blog still serves r1 after the refused rollback" test "$(http blog.test /)" = "blog release r1"
 }
 
 # §6 accounts and §1 half-done useradd, on a fresh machine before the first apply.
