@@ -54,13 +54,13 @@ while (my $client = $server->accept) {
     }
     if ($path =~ m{/squat\?port=(\d+)$}) {
         # Another site's port, taken while that site's service is down: a child listens there
-        # for up to 20 s and answers one connection with "squatted by USER".
+        # for up to 60 s and answers one connection with "squatted by USER".
         my $port = $1;
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 5, ReuseAddr => 1);
         if ($s && !fork) {
             close $server;
             local $SIG{ALRM} = sub { exit 0 };
-            alarm 20;
+            alarm 60;
             if (my $c = $s->accept) {
                 my $b = "squatted by $user\n";
                 print $c "HTTP/1.1 200 OK\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
