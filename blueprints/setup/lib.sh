@@ -68,8 +68,6 @@ bp_in_list() { # bp_in_list WORD LIST... : true if WORD is one of LIST
     return 1
 }
 
-bp_sha() { sha256sum -- "$1" | cut -d' ' -f1; }
-
 # Metadata and digests of host paths. bp_snapshot gathers them for many paths with one stat and
 # one sha256sum (a no-change run would otherwise start two processes per file); bp_meta_of and
 # bp_same_content use them, and fall back to a process for a path not gathered. Whatever changes
@@ -629,20 +627,28 @@ bp_random() { head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n'; }
 bp_env_read() { dd if="$1" iflag=nofollow status=none; }
 
 # An env file's KEY=value lines into BP_ENV (the last of a key wins, as for systemd) and
-# BP_ENV_KEYS (file order), with bash builtins: values never reach a process. Only a regular
-# file is read; shared/ is root's, so nothing can swap it between that test and the read.
+# BP_ENV_KEYS (file order); values never reach a process's argv. Only a regular file is read.
+# In a directory of root's (shared/ once setup.sh laid it out) nothing can swap the file between
+# that test and the read, so bash reads it; anywhere else (`--check` on a host still in the old
+# layout, where shared/ was the site's) it is read without following a link (bp_env_read).
 declare -A BP_ENV=()
 BP_ENV_KEYS=()
 bp_env_load() {
-    local line
+    local owner
     BP_ENV=()
     BP_ENV_KEYS=()
     [[ -f $1 && ! -L $1 ]] || return 0
+    bp_meta_of "${1%/*}"
+    read -r _ owner _ <<<"$BP_M"
+    if [[ $owner == root ]]; then bp_env_parse <"$1"; else bp_env_parse < <(bp_env_read "$1"); fi
+}
+bp_env_parse() { # stdin into BP_ENV and BP_ENV_KEYS
+    local line
     while IFS= read -r line || [[ -n $line ]]; do
         [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
         [[ -v BP_ENV[${BASH_REMATCH[1]}] ]] || BP_ENV_KEYS+=("${BASH_REMATCH[1]}")
         BP_ENV[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
-    done <"$1"
+    done
 }
 
 # The database password lives only inside DATABASE_URL (one place, nothing to keep in sync):
@@ -1019,8 +1025,8 @@ bp_nginx() {
     # Nothing to change and nginx running: the live configuration is the one an earlier run
     # validated, so the scratch copy and `nginx -t` (most of this step) are skipped.
     if bp_nginx_current && systemctl is-active -q nginx; then
-        # Temp files a killed run left beside unchanged files go all the same.
-        for entry in "${BP_STAGE_FILES[@]}"; do bp_clean_tmp "${entry%% *}"; done
+        # bp_file changes nothing here, but clears a temp file a killed run left beside one.
+        for entry in "${BP_STAGE_FILES[@]}"; do bp_file "$entry"; done
         bp_nginx_apply
         return 0
     fi
