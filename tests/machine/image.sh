@@ -46,6 +46,10 @@ logrotate
 nftables
 nodejs
 python3
+sqlite3
+restic
+prometheus
+prometheus-node-exporter
 "
 
 OS=${BPM_OS:-debian-12}
