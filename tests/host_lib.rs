@@ -273,3 +273,40 @@ fn a_state_record_is_written_only_when_it_changes() {
          bp_state_put current/s releases/r2; bp_state_line current/s; echo $BP_LINE");
     assert_eq!(out, "untouched\nreleases/r2\n");
 }
+
+#[test]
+fn one_curl_probes_every_url_and_reports_each_status() {
+    let host = Host::new();
+    std::fs::create_dir_all(host.path("www")).unwrap();
+    std::fs::write(host.path("www/healthz"), "ok\n").unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(host.path("www"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    // The names resolve only through --resolve: the probes must carry them to 127.0.0.1.
+    let out = host.ok(&format!(
+        "for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done
+         BP_PROBE_ROUNDS=2
+         BP_PROBE_RESOLVE=(site.invalid:{port}:127.0.0.1)
+         ok=http://site.invalid:{port}/healthz missing=http://site.invalid:{port}/missing
+         dead=http://127.0.0.1:1/healthz
+         bp_probe_all $ok $missing $dead $ok
+         echo ${{BP_PROBE_CODE[$ok]}} ${{BP_PROBE_CODE[$missing]}} ${{BP_PROBE_CODE[$dead]}}"
+    ));
+    server.kill().ok();
+    server.wait().ok();
+    assert_eq!(out, "200 404 000\n");
+}

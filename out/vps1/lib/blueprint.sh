@@ -744,40 +744,95 @@ bp_secrets() {
 # directory the postgres user cannot read).
 bp_psql() { (cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -f -); }
 
+# A site's database state that its SQL decides, as one digest computed by PostgreSQL: the
+# SQL file's digest, the password in the site's .env, and the catalog rows the SQL asserts (the
+# role's attributes, password verifier and oid; the database's oid, owner, encoding and ACL).
+# What the SQL also sets inside the site's own database (the public schema's owner and ACL) is
+# not in it: only the site's role and superusers can connect there to change it, and the role
+# owns that database anyway. Needs psql variables bp_site, bp_sql and bp_pw; sets bp_fp.
+# A missing role or database gives an empty digest (\gset would unset the variable on NULL).
+BP_SQL_FINGERPRINT="SELECT coalesce((
+  SELECT encode(sha256(convert_to(concat_ws(E'\\n', :'bp_sql', :'bp_pw',
+    r.oid, r.rolpassword, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb,
+    r.rolcanlogin, r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil,
+    d.oid, d.datdba = r.oid, d.encoding, d.datacl), 'UTF8')), 'hex')
+    FROM pg_catalog.pg_authid r JOIN pg_catalog.pg_database d ON d.datname = :'bp_site'
+   WHERE r.rolname = :'bp_site'), '') AS bp_fp \\gset"
+BP_SQL_QUIET=("SET log_statement = 'none';" 'SET log_min_duration_statement = -1;'
+    "SET log_min_error_statement = 'panic';")
+BP_SQL_LOUD=('RESET log_statement;' 'RESET log_min_duration_statement;' 'RESET log_min_error_statement;')
+
+# bp_sql_site N SITE: a site's SQL wrapped in its guard, for the one psql session. The password
+# is the environment's BLUEPRINT_DB_PASSWORD_N. The digest statement carries it as a literal,
+# so no logging setting may print it. When the digest equals the one recorded after the last
+# apply, nothing of the site's SQL runs (a no-change run for 50 sites would otherwise spend most
+# of its time re-hashing passwords and connecting to every database); otherwise the SQL runs and
+# the new digest is printed as "BP_DB_FP SITE DIGEST" for bp_sql_apply to record.
+bp_sql_site() {
+    local n=$1 site=$2
+    bp_bundle_digests
+    # \getenv leaves a variable as it was when the environment lacks the name: unset first, so a
+    # site without a password never gets the previous site's. (No \connect back to postgres: a
+    # site's statements before its own \connect are cluster-wide, and a connection costs more
+    # than the rest of a site's SQL; so do the catalogs the digest reads.)
+    printf '%s\n' '\unset db_password' '\unset bp_pw' '\setenv BLUEPRINT_DB_PASSWORD' \
+        "\\getenv bp_pw BLUEPRINT_DB_PASSWORD_$n" \
+        '\if :{?bp_pw}' '\setenv BLUEPRINT_DB_PASSWORD :bp_pw' '\else' "\\set bp_pw ''" '\endif' \
+        "\\set bp_site '$site'" "\\set bp_sql '${BP_BUNDLE_SHA[$BP_BUNDLE/sql/$site.sql]}'" \
+        "\\set bp_known '${BP_DB_FP[$site]-}'" \
+        "${BP_SQL_QUIET[@]}" "$BP_SQL_FINGERPRINT" "${BP_SQL_LOUD[@]}" \
+        "SELECT :'bp_fp' = :'bp_known' AND :'bp_known' <> '' AS bp_intact \\gset" \
+        '\if :bp_intact' '\else'
+    cat -- "$BP_BUNDLE/sql/$site.sql"
+    # After the SQL's \connect: a new session, so the settings again.
+    printf '%s\n' "${BP_SQL_QUIET[@]}" "$BP_SQL_FINGERPRINT" "${BP_SQL_LOUD[@]}" \
+        "\\echo BP_DB_FP $site :bp_fp" '\endif'
+}
+
 # bp_sql_apply PSQL...: the host's SQL and every site's, through ONE run of PSQL (a psql start
 # through runuser costs about 70 ms a site). Each site's password reaches psql through its
 # environment, never argv or the script: BLUEPRINT_DB_PASSWORD_<n>, copied with \setenv into the
-# name the site's SQL reads. A subshell, so the passwords are exported to psql alone.
+# name the site's SQL reads. The passwords are exported in a subshell, to psql alone. Records
+# each applied site's digest in the state record `database`, and names the sites applied.
+declare -A BP_DB_FP=()
 bp_sql_apply() {
-    (
-        local site sites=() n=0
-        for site in "${BP_SITES[@]}"; do
-            [[ ${BP_SITE_DATABASE[$site]} == postgres ]] || continue
-            n=$((n + 1))
-            sites+=("$site")
-            bp_db_password "$site"
-            if [[ -n $BP_PW ]]; then
-                export "BLUEPRINT_DB_PASSWORD_$n=$BP_PW"
-            else
-                bp_warn "$site: DATABASE_URL is not blueprint's; the role's password is left as it is"
-            fi
+    local site fp line rc=0 out n=0 applied=() sites=() passwords=()
+    BP_DB_FP=()
+    while read -r site fp; do
+        [[ $fp =~ ^[0-9a-f]{64}$ ]] && BP_DB_FP[$site]=$fp
+    done < <(bp_state_read database)
+    for site in "${BP_SITES[@]}"; do
+        [[ ${BP_SITE_DATABASE[$site]} == postgres ]] || continue
+        sites+=("$site")
+        bp_db_password "$site"
+        passwords+=("$BP_PW")
+        [[ -n $BP_PW ]] || bp_warn "$site: DATABASE_URL is not blueprint's; the role's password is left as it is"
+    done
+    out=$(
+        for n in "${!passwords[@]}"; do
+            [[ -n ${passwords[$n]} ]] && export "BLUEPRINT_DB_PASSWORD_$((n + 1))=${passwords[$n]}"
         done
         {
             cat -- "$BP_BUNDLE/sql/host.sql"
-            n=0
-            for site in "${sites[@]}"; do
-                n=$((n + 1))
-                # \getenv leaves a variable as it was when the environment lacks the name: unset
-                # first, so a site without a password never gets the previous site's. (No
-                # \connect back to postgres: a site's statements before its own \connect are
-                # cluster-wide, and a connection costs more than the rest of a site's SQL.)
-                printf '\\unset db_password\n\\unset bp_pw\n\\setenv BLUEPRINT_DB_PASSWORD\n'
-                printf '\\getenv bp_pw BLUEPRINT_DB_PASSWORD_%d\n\\if :{?bp_pw}\n\\setenv BLUEPRINT_DB_PASSWORD :bp_pw\n\\endif\n' "$n"
-                cat -- "$BP_BUNDLE/sql/$site.sql"
-                printf '%s\n' "\\echo '    $site: role and database in place'"
-            done
+            for n in "${!sites[@]}"; do bp_sql_site "$((n + 1))" "${sites[$n]}"; done
         } | "$@"
-    )
+    ) || rc=$?
+    # What psql printed, in order; the digests of the sites it applied before any failure are
+    # recorded, so a re-run after a fix does not redo them.
+    while IFS= read -r line; do
+        if [[ $line =~ ^BP_DB_FP\ ([^ ]+)\ ([0-9a-f]{64})$ ]]; then
+            BP_DB_FP[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+            applied+=("${BASH_REMATCH[1]}")
+        elif [[ -n $line ]]; then
+            printf '%s\n' "$line"
+        fi
+    done <<<"$out"
+    if ((${#applied[@]})); then
+        for site in "${!BP_DB_FP[@]}"; do printf '%s %s\n' "$site" "${BP_DB_FP[$site]}"; done |
+            LC_ALL=C sort | bp_state_write database
+        for site in "${applied[@]}"; do BP_CHANGES+=("$site: database role, password and grants applied"); done
+    fi
+    return "$rc"
 }
 
 bp_database() {
@@ -1393,19 +1448,48 @@ bp_acme() {
 
 # --- 11. summary ------------------------------------------------------------------------------
 
-# HTTP status of PATH on SITE's first domain, through the local nginx (000: no answer).
-bp_probe() {
-    local site=$1 path=$2 d scheme=https port=443 code=000 i
+# The URL of PATH on SITE's first domain, through the local nginx, into BP_URL; the --resolve
+# entry that sends it to 127.0.0.1 into BP_RESOLVE.
+BP_URL=''
+BP_RESOLVE=''
+bp_probe_url() {
+    local site=$1 path=$2 d scheme=https port=443
     d=${BP_SITE_DOMAINS[$site]%% *}
     [[ ${BP_SITE_TLS[$site]} == none ]] && { scheme=http; port=80; }
-    # A service restarted a moment ago may still be starting.
-    for ((i = 0; i < 10; i++)); do
-        code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 \
-            --resolve "$d:$port:127.0.0.1" "$scheme://$d$path" 2>/dev/null || true)
-        [[ $code =~ ^[23] ]] && break
-        sleep 1
+    BP_URL=$scheme://$d$path
+    BP_RESOLVE=$d:$port:127.0.0.1
+}
+
+# bp_probe_all URL...: the HTTP status of every URL (000: no answer) into BP_PROBE_CODE, with
+# one curl for all of them per round (a curl per probe costs more than the probes), asking
+# again, BP_PROBE_ROUNDS times a second apart, while one does not answer 2xx/3xx: a service
+# restarted a moment ago may still be starting. BP_PROBE_RESOLVE holds the --resolve entries.
+declare -A BP_PROBE_CODE=()
+BP_PROBE_RESOLVE=()
+BP_PROBE_ROUNDS=10
+bp_probe_all() {
+    local round url code todo=("$@") left r
+    for url in "$@"; do BP_PROBE_CODE[$url]=000; done
+    for ((round = 0; round < BP_PROBE_ROUNDS && ${#todo[@]}; round++)); do
+        ((round)) && sleep 1
+        # The URLs go in a config on stdin, not argv: they are the bundle's, but a config keeps
+        # the command line short for a host of many sites.
+        while read -r code url; do
+            [[ -v BP_PROBE_CODE[$url] ]] && BP_PROBE_CODE[$url]=$code
+        done < <(
+            {
+                printf '%s\n' silent insecure parallel 'parallel-max = 32' 'max-time = 5' \
+                    'write-out = "%{http_code} %{url_effective}\n"'
+                for r in "${BP_PROBE_RESOLVE[@]}"; do printf 'resolve = "%s"\n' "$r"; done
+                for url in "${todo[@]}"; do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done
+            } | curl --config - 2>/dev/null || true
+        )
+        left=()
+        for url in "${todo[@]}"; do
+            [[ ${BP_PROBE_CODE[$url]} =~ ^[23] ]] || left+=("$url")
+        done
+        todo=("${left[@]}")
     done
-    printf '%s %s' "$code" "$scheme://$d$path"
 }
 
 # Warns about every process of a site's unit that listens on anything but loopback, naming the
@@ -1428,7 +1512,7 @@ bp_bind_check() {
 }
 
 bp_summary() {
-    local unit site r code url n=0 i probes=() labels=() dir
+    local unit site r code url n=0 i probes=() labels=() urls=()
     bp_step "summary"
     # Every probe at once (each may retry for a service still starting), results in order.
     for unit in "${BP_UNITS[@]}"; do
@@ -1449,21 +1533,21 @@ bp_summary() {
         fi
     done
     if ((${#probes[@]})); then
-        rm -rf -- "$BP_STATE"/probes.* # left by a killed run
-        dir=$(mktemp -d "$BP_STATE/probes.XXXXXX")
+        urls=()
+        BP_PROBE_RESOLVE=()
         for i in "${!probes[@]}"; do
             # shellcheck disable=SC2086  # "site path": two words on purpose
-            bp_probe ${probes[$i]} >"$dir/$i" &
+            bp_probe_url ${probes[$i]}
+            urls+=("$BP_URL")
+            bp_in_list "$BP_RESOLVE" "${BP_PROBE_RESOLVE[@]}" || BP_PROBE_RESOLVE+=("$BP_RESOLVE")
         done
-        wait
+        bp_probe_all "${urls[@]}"
         for i in "${!probes[@]}"; do
-            IFS= read -r r <"$dir/$i" || true
-            code=${r%% *}
-            url=${r#* }
+            url=${urls[$i]}
+            code=${BP_PROBE_CODE[$url]}
             BP_PROBES+=("${labels[$i]}: $url -> $code")
             [[ $code =~ ^[23] ]] || bp_warn "${labels[$i]%% *}: $url answers $code through nginx"
         done
-        rm -rf -- "$dir"
     fi
     bp_bind_check
 

@@ -168,6 +168,17 @@ impl Cluster {
             .args(["-At", "-c", sql]))
     }
 
+    /// A bash command line that runs psql as the superuser on this cluster, reading SQL from
+    /// stdin, the way setup.sh's `bp_psql` does on a host.
+    pub(super) fn psql_for_bash(&self) -> String {
+        format!(
+            "{} -X -q -w -v ON_ERROR_STOP=1 -h {} -p {} -U postgres -d postgres -f -",
+            self.bin.join("psql").display(),
+            self.socket_dir.display(),
+            self.port
+        )
+    }
+
     /// psql with a clean environment: nothing from the caller's PG* variables leaks in.
     fn psql_env(&self) -> Command {
         let mut cmd = Command::new(self.bin.join("psql"));

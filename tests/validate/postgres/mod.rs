@@ -14,6 +14,7 @@
 mod cluster;
 mod idempotence;
 mod isolation;
+mod setup_step;
 
 use std::path::Path;
 
