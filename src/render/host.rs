@@ -2,14 +2,14 @@
 //! the deploy user, fail2ban, unattended upgrades) plus the deploy user's authorized keys and
 //! `blueprint-deploy`, the one command that user may run as root.
 
-use minijinja::context;
+use serde::Serialize;
 
 use super::systemd::unit_name;
-use super::templates::Template;
+use super::templates::{static_view, view_of};
 use super::Renderer;
 use crate::bundle::fate::{Action, Validator};
 use crate::bundle::{Bundle, Fate};
-use crate::model::{layout, Model, Site, Tls};
+use crate::model::{layout, Host, Model, Site, Tls};
 
 /// certbot's deploy hook: nginx picks up a renewed certificate.
 const CERTBOT_HOOK: &str = "#!/bin/sh
@@ -25,14 +25,72 @@ const MAX_RELEASE_STREAM: u64 = 1 << 30;
 /// Largest release once unpacked (4 GiB): a small tarball of zeros cannot fill it either.
 const MAX_RELEASE_UNPACKED: u64 = 4 << 30;
 
+#[derive(Serialize)]
+struct LogrotateView<'a> {
+    site: &'a str,
+    app_logs: String,
+    nginx_logs: String,
+}
+view_of!(LogrotateView<'_> => Logrotate);
+
+#[derive(Serialize)]
+struct SudoersView<'a> {
+    user: &'a str,
+    units: Vec<String>,
+}
+view_of!(SudoersView<'_> => Sudoers);
+
+#[derive(Serialize)]
+struct DeployView<'a> {
+    sites: Vec<DeploySite<'a>>,
+    keep: u32,
+    max_stream: u64,
+    max_unpacked: u64,
+    sites_root: &'static str,
+    state_root: &'static str,
+}
+view_of!(DeployView<'_> => DeployScript);
+
+#[derive(Serialize)]
+struct DeploySite<'a> {
+    name: &'a str,
+    /// The site's enabled units, restarted after a switch.
+    units: Vec<String>,
+    static_dir: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AuthorizedKeysView<'a> {
+    keys: &'a [String],
+}
+view_of!(AuthorizedKeysView<'_> => AuthorizedKeys);
+
+#[derive(Serialize)]
+struct SshdView<'a> {
+    host: &'a Host,
+    keys_root: &'static str,
+}
+view_of!(SshdView<'_> => Sshd);
+
+#[derive(Serialize)]
+struct Fail2banView<'a> {
+    host: &'a Host,
+    logs: Vec<String>,
+}
+view_of!(Fail2banView<'_> => Fail2ban);
+
+static_view!(
+    /// apt's periodic settings: nothing of the model.
+    UnattendedUpgradesView => UnattendedUpgrades
+);
+
 /// Adds `files/etc/logrotate.d/blueprint-<site>`.
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
-    let view = context! {
-        site => site.name,
-        app_logs => layout::site_path(&site.name, "shared/logs"),
-        nginx_logs => layout::nginx_log_dir(&site.name),
-    };
-    let text = renderer.render(Template::Logrotate, &view);
+    let text = renderer.render(&LogrotateView {
+        site: &site.name,
+        app_logs: layout::site_path(&site.name, "shared/logs"),
+        nginx_logs: layout::nginx_log_dir(&site.name),
+    });
     bundle.add_host_file(
         &["/etc/logrotate.d/blueprint-", &site.name].concat(),
         text,
@@ -53,10 +111,10 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
                 .map(|svc| unit_name(&site.name, &svc.name))
         })
         .collect();
-    let sudoers = renderer.render(
-        Template::Sudoers,
-        &context! { user => host.deploy_user, units => units },
-    );
+    let sudoers = renderer.render(&SudoersView {
+        user: &host.deploy_user,
+        units,
+    });
     bundle.add_host_file(
         "/etc/sudoers.d/blueprint-deploy",
         sudoers,
@@ -72,20 +130,21 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
                 .filter(|svc| svc.enabled)
                 .map(|svc| unit_name(&site.name, &svc.name))
                 .collect();
-            context! { name => site.name, units => enabled, static_dir => site.static_dir }
+            DeploySite {
+                name: &site.name,
+                units: enabled,
+                static_dir: site.static_dir.as_deref(),
+            }
         })
         .collect();
-    let deploy = renderer.render(
-        Template::DeployScript,
-        &context! {
-            sites => sites,
-            keep => RELEASES_KEPT,
-            max_stream => MAX_RELEASE_STREAM,
-            max_unpacked => MAX_RELEASE_UNPACKED,
-            sites_root => layout::SITES_ROOT,
-            state_root => layout::STATE_ROOT,
-        },
-    );
+    let deploy = renderer.render(&DeployView {
+        sites,
+        keep: RELEASES_KEPT,
+        max_stream: MAX_RELEASE_STREAM,
+        max_unpacked: MAX_RELEASE_UNPACKED,
+        sites_root: layout::SITES_ROOT,
+        state_root: layout::STATE_ROOT,
+    });
     bundle.add_host_file(
         "/usr/local/sbin/blueprint-deploy",
         deploy,
@@ -95,10 +154,9 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
     // controls (a swapped temp file there would let it aim root's write anywhere).
     // (No keys is only possible with `harden_ssh = false`: then the deploy user has no way in.)
     if !host.admin_keys.is_empty() {
-        let keys = renderer.render(
-            Template::AuthorizedKeys,
-            &context! { keys => host.admin_keys },
-        );
+        let keys = renderer.render(&AuthorizedKeysView {
+            keys: &host.admin_keys,
+        });
         bundle.add_host_file(
             &layout::authorized_keys(&host.deploy_user),
             keys,
@@ -106,10 +164,13 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
         );
     }
     // Always present: it names the root-owned keys file. The hardening lines are optional.
-    let sshd = context! { host, keys_root => layout::AUTHORIZED_KEYS_ROOT };
+    let sshd = SshdView {
+        host,
+        keys_root: layout::AUTHORIZED_KEYS_ROOT,
+    };
     bundle.add_host_file(
         "/etc/ssh/sshd_config.d/50-blueprint.conf",
-        renderer.render(Template::Sshd, &sshd),
+        renderer.render(&sshd),
         Fate::root(0o644)
             .validated_by(Validator::Sshd)
             .then(Action::RestartSsh),
@@ -124,14 +185,14 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
             .collect();
         bundle.add_host_file(
             "/etc/fail2ban/jail.d/blueprint.conf",
-            renderer.render(Template::Fail2ban, &context! { host, logs }),
+            renderer.render(&Fail2banView { host, logs }),
             Fate::root(0o644).then(Action::RestartFail2ban),
         );
     }
     if host.unattended_upgrades {
         bundle.add_host_file(
             "/etc/apt/apt.conf.d/52blueprint-unattended-upgrades",
-            renderer.render(Template::UnattendedUpgrades, &()),
+            renderer.render(&UnattendedUpgradesView),
             Fate::root(0o644),
         );
     }

@@ -18,11 +18,10 @@ mod systemd;
 pub mod templates;
 
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
-use serde::Serialize;
 
 use crate::bundle::Bundle;
 use crate::model::{Model, Site};
-use templates::Template;
+use templates::{Template, View};
 
 /// First line of every generated file (in the file's own comment syntax).
 pub const HEADER: &str =
@@ -77,11 +76,12 @@ impl Renderer {
         Self { env }
     }
 
-    /// Renders `template` with `view`.
+    /// Renders the template `view` belongs to.
     ///
     /// # Panics
     /// On a template error: views are built from the validated model, so this is a blueprint bug.
-    pub fn render(&self, template: Template, view: &impl Serialize) -> String {
+    pub fn render<V: View>(&self, view: &V) -> String {
+        let template = V::TEMPLATE;
         let result = self
             .env
             .get_template(template.name())

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::templates::Template;
+use super::templates::{static_view, view_of};
 use super::Renderer;
 use crate::bundle::{Bundle, Fate};
 use crate::model::{layout, Cdn, Model, Os, RateLimit, Site};
@@ -42,6 +42,30 @@ const CLOUDFLARE_RANGES: &[&str] = &[
 struct ConfView {
     nginx_version: &'static str,
 }
+view_of!(ConfView => NginxConf);
+
+static_view!(
+    /// The ACME challenge location: nothing of the model.
+    AcmeView => NginxAcme
+);
+static_view!(
+    /// The proxy headers: nothing of the model.
+    ProxyView => NginxProxy
+);
+
+#[derive(Serialize)]
+struct CloudflareView {
+    ranges: &'static [&'static str],
+}
+view_of!(CloudflareView => NginxCloudflare);
+
+/// One site's server blocks: the site, then its routed services.
+#[derive(Serialize)]
+struct NginxSiteView<'a> {
+    site: SiteView<'a>,
+    proxied: Vec<RouteView<'a>>,
+}
+view_of!(NginxSiteView<'_> => NginxSite);
 
 #[derive(Serialize)]
 struct SiteView<'a> {
@@ -89,17 +113,17 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
     };
     bundle.add_host_file(
         "/etc/nginx/nginx.conf",
-        renderer.render(Template::NginxConf, &ConfView { nginx_version }),
+        renderer.render(&ConfView { nginx_version }),
         Fate::nginx(),
     );
     bundle.add_host_file(
         "/etc/nginx/snippets/blueprint-acme.conf",
-        renderer.render(Template::NginxAcme, &()),
+        renderer.render(&AcmeView),
         Fate::nginx(),
     );
     bundle.add_host_file(
         "/etc/nginx/snippets/blueprint-proxy.conf",
-        renderer.render(Template::NginxProxy, &()),
+        renderer.render(&ProxyView),
         Fate::nginx(),
     );
     if model
@@ -107,10 +131,12 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
         .iter()
         .any(|s| s.behind == Some(Cdn::Cloudflare))
     {
-        let view = minijinja::context! { ranges => CLOUDFLARE_RANGES };
+        let view = CloudflareView {
+            ranges: CLOUDFLARE_RANGES,
+        };
         bundle.add_host_file(
             "/etc/nginx/snippets/blueprint-cloudflare.conf",
-            renderer.render(Template::NginxCloudflare, &view),
+            renderer.render(&view),
             Fate::nginx(),
         );
     }
@@ -148,10 +174,10 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         .collect();
     bundle.add_host_file(
         &["/etc/nginx/sites-available/", &site.name, ".conf"].concat(),
-        renderer.render(
-            Template::NginxSite,
-            &minijinja::context! { site => view, proxied => proxied },
-        ),
+        renderer.render(&NginxSiteView {
+            site: view,
+            proxied,
+        }),
         Fate::nginx(),
     );
 }

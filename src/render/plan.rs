@@ -4,10 +4,32 @@
 use serde::Serialize;
 
 use super::systemd::unit_name;
-use super::templates::Template;
+use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::Bundle;
 use crate::model::{Database, Model, Service, Site, Tls};
+
+#[derive(Serialize)]
+struct PlanView<'a> {
+    host: HostRow<'a>,
+    sites: Vec<SiteRow<'a>>,
+    services: Vec<ServiceRow>,
+    /// "`package`: why" lines.
+    packages: Vec<String>,
+}
+view_of!(PlanView<'_> => PlanMd);
+
+#[derive(Serialize)]
+struct HostRow<'a> {
+    name: &'a str,
+    os: &'static str,
+    deploy_user: &'a str,
+    ssh_port: u16,
+    firewall: bool,
+    fail2ban: bool,
+    unattended_upgrades: bool,
+    harden_ssh: bool,
+}
 
 #[derive(Serialize)]
 struct SiteRow<'a> {
@@ -117,20 +139,25 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             })
         })
         .collect();
-    let host = minijinja::context! {
-        name => model.host.name,
-        os => model.host.os.id(),
-        deploy_user => model.host.deploy_user,
-        ssh_port => model.host.ssh_port,
-        firewall => model.host.firewall,
-        fail2ban => model.host.fail2ban,
-        unattended_upgrades => model.host.unattended_upgrades,
-        harden_ssh => model.host.harden_ssh,
+    let host = HostRow {
+        name: &model.host.name,
+        os: model.host.os.id(),
+        deploy_user: &model.host.deploy_user,
+        ssh_port: model.host.ssh_port,
+        firewall: model.host.firewall,
+        fail2ban: model.host.fail2ban,
+        unattended_upgrades: model.host.unattended_upgrades,
+        harden_ssh: model.host.harden_ssh,
     };
     let packages: Vec<String> = super::setup::extra_packages(model)
         .into_iter()
         .map(|(package, why)| ["`", package, "`: ", &why.join(", ")].concat())
         .collect();
-    let view = minijinja::context! { host, sites, services, packages };
-    bundle.add("PLAN.md", renderer.render(Template::PlanMd, &view), 0o644);
+    let view = PlanView {
+        host,
+        sites,
+        services,
+        packages,
+    };
+    bundle.add("PLAN.md", renderer.render(&view), 0o644);
 }

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::templates::Template;
+use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::fate::{Action, Validator};
 use crate::bundle::{Bundle, Fate};
@@ -21,6 +21,18 @@ struct SitePorts<'a> {
     /// nft port expressions: `3100-3109`, then single ports outside the block.
     ranges: Vec<String>,
 }
+
+#[derive(Serialize)]
+struct RulesetView<'a> {
+    sites: Vec<SitePorts<'a>>,
+}
+view_of!(RulesetView<'_> => PortsRuleset);
+
+#[derive(Serialize)]
+struct UnitView {
+    ruleset: &'static str,
+}
+view_of!(UnitView => PortsUnit);
 
 fn site_ports(site: &Site) -> SitePorts<'_> {
     let block = layout::slot_ports(site.slot);
@@ -45,17 +57,16 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     let sites: Vec<SitePorts> = model.sites.iter().map(site_ports).collect();
     bundle.add_host_file(
         layout::PORTS_RULESET,
-        renderer.render(Template::PortsRuleset, &minijinja::context! { sites }),
+        renderer.render(&RulesetView { sites }),
         Fate::root(0o644)
             .validated_by(Validator::Nft)
             .then(Action::RestartUnit(UNIT.to_owned())),
     );
     bundle.add_host_file(
         &["/etc/systemd/system/", UNIT, ".service"].concat(),
-        renderer.render(
-            Template::PortsUnit,
-            &minijinja::context! { ruleset => layout::PORTS_RULESET },
-        ),
+        renderer.render(&UnitView {
+            ruleset: layout::PORTS_RULESET,
+        }),
         Fate::root(0o644).then(Action::RestartUnit(UNIT.to_owned())),
     );
 }

@@ -9,10 +9,38 @@ use serde::Serialize;
 use super::escape::{ShAssoc, ShWords};
 use super::host_dirs::host_dirs;
 use super::systemd::unit_name;
-use super::templates::Template;
+use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::{layout, Database, Model, Tls};
+use crate::model::{layout, Database, Host, Model, Tls};
+
+/// `plan.sh`: the host's settings, its layout and the arrays.
+#[derive(Serialize)]
+struct PlanShView<'a> {
+    host: &'a Host,
+    os_id: &'static str,
+    os_version: &'static str,
+    pg_major: u16,
+    plan: PlanArrays,
+    layout: LayoutView,
+}
+view_of!(PlanShView<'_> => PlanSh);
+
+/// The host layout of [`layout`], as plan.sh's variables (lib.sh reads nothing else).
+#[derive(Serialize)]
+struct LayoutView {
+    sites_root: &'static str,
+    state_root: &'static str,
+    tls_root: &'static str,
+    nginx_log_root: &'static str,
+}
+
+/// `setup.sh`: only the host's name (in its messages).
+#[derive(Serialize)]
+struct SetupShView<'a> {
+    host: &'a Host,
+}
+view_of!(SetupShView<'_> => SetupSh);
 
 /// plan.sh's arrays, each already quoted for bash by [`ShWords`] / [`ShAssoc`] (keyed by site or
 /// unit name, in model order). Built here in one pass rather than by template loops: on a host
@@ -174,20 +202,21 @@ fn setup_lib() -> String {
 
 /// Adds `setup.sh`, `lib/blueprint.sh` and `plan.sh`.
 pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
-    let view = minijinja::context! {
-        host => model.host,
-        os_id => model.host.os.os_release_id(),
-        os_version => model.host.os.os_release_version(),
-        pg_major => model.host.os.postgres_major(),
-        plan => PlanArrays::new(model, bundle),
-        layout => minijinja::context! {
-            sites_root => layout::SITES_ROOT,
-            state_root => layout::STATE_ROOT,
-            tls_root => layout::TLS_ROOT,
-            nginx_log_root => layout::NGINX_LOG_ROOT,
+    let host = &model.host;
+    let plan = PlanShView {
+        host,
+        os_id: host.os.os_release_id(),
+        os_version: host.os.os_release_version(),
+        pg_major: host.os.postgres_major(),
+        plan: PlanArrays::new(model, bundle),
+        layout: LayoutView {
+            sites_root: layout::SITES_ROOT,
+            state_root: layout::STATE_ROOT,
+            tls_root: layout::TLS_ROOT,
+            nginx_log_root: layout::NGINX_LOG_ROOT,
         },
     };
-    bundle.add("plan.sh", renderer.render(Template::PlanSh, &view), 0o644);
+    bundle.add("plan.sh", renderer.render(&plan), 0o644);
     bundle.add("lib/blueprint.sh", setup_lib(), 0o644);
-    bundle.add("setup.sh", renderer.render(Template::SetupSh, &view), 0o755);
+    bundle.add("setup.sh", renderer.render(&SetupShView { host }), 0o755);
 }

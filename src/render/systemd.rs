@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::templates::Template;
+use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::fate::Action;
 use crate::bundle::{Bundle, Fate};
@@ -34,6 +34,7 @@ struct UnitView<'a> {
     release_writable: bool,
     service: ServiceView<'a>,
 }
+view_of!(UnitView<'_> => SystemdService);
 
 /// The unit name of a service, without `.service`.
 pub(super) fn unit_name(site: &str, service: &str) -> String {
@@ -81,7 +82,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         let path = ["/etc/systemd/system/", &unit, ".service"].concat();
         bundle.add_host_file(
             &path,
-            renderer.render(Template::SystemdService, &view),
+            renderer.render(&view),
             Fate::root(0o644).then(Action::RestartUnit(unit)),
         );
     }

@@ -1,5 +1,47 @@
 //! The template registry: every file of `blueprints/` embedded into the binary at compile time,
-//! under a typed id. A unit test proves every id parses.
+//! under a typed id, and the [`View`] trait that binds each template to the one context type it
+//! is rendered with. Unit tests prove every id parses and every template has exactly one view.
+
+use serde::Serialize;
+
+/// The context of one template. Each template has exactly one view type, and the view names its
+/// template, so [`super::Renderer::render`] takes the view alone: a template cannot receive
+/// another template's context.
+pub trait View: Serialize {
+    /// The template this view fills.
+    const TEMPLATE: Template;
+}
+
+/// Declares the view of a template that reads nothing but the global `header`.
+macro_rules! static_view {
+    ($(#[$doc:meta])* $view:ident => $template:ident) => {
+        $(#[$doc])*
+        #[derive(serde::Serialize)]
+        pub(crate) struct $view;
+        impl $crate::render::templates::View for $view {
+            const TEMPLATE: $crate::render::templates::Template =
+                $crate::render::templates::Template::$template;
+        }
+    };
+}
+pub(crate) use static_view;
+
+/// Binds a view type to its template.
+macro_rules! view_of {
+    ($view:ident<'_> => $template:ident) => {
+        impl $crate::render::templates::View for $view<'_> {
+            const TEMPLATE: $crate::render::templates::Template =
+                $crate::render::templates::Template::$template;
+        }
+    };
+    ($view:ident => $template:ident) => {
+        impl $crate::render::templates::View for $view {
+            const TEMPLATE: $crate::render::templates::Template =
+                $crate::render::templates::Template::$template;
+        }
+    };
+}
+pub(crate) use view_of;
 
 /// A template of `blueprints/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -105,5 +147,45 @@ impl Template {
     /// The registry name.
     pub fn name(self) -> &'static str {
         self.source().0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+
+    /// The templates named by `view_of!`/`static_view!` in the render modules, with repeats.
+    fn bound_templates() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/render");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("src/render") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            for binding in text
+                .split("view!(")
+                .skip(1)
+                .chain(text.split("view_of!(").skip(1))
+            {
+                let Some((_, rest)) = binding.split_once("=> ") else {
+                    continue;
+                };
+                let name: String = rest
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect();
+                if name != "$template" && !name.is_empty() {
+                    found.push(name);
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_template_has_exactly_one_view() {
+        let mut expected: Vec<String> = Template::ALL.iter().map(|t| format!("{t:?}")).collect();
+        expected.sort();
+        assert_eq!(bound_templates(), expected);
     }
 }
