@@ -1,40 +1,46 @@
-//! Stage 2 (resolve), last: what needs every site at once. Ports are assigned (explicit ones
-//! checked, the others taken from each site's slot block in name order), and domains and slots
-//! must be unique across the host.
+//! Stage 2 (resolve): what needs every site at once. Ports are planned first, from the raw tree
+//! (explicit ones checked, the others taken from each site's slot block in name order), so each
+//! service is built with its port; domains and slots must be unique across the host.
 
 use std::collections::BTreeMap;
 
-use toml::Spanned;
-
 use super::invalid::Invalid;
 use super::port_range::port_unusable;
-use super::{ports, Resolver};
-use crate::model::Site;
-use crate::raw::RawConfig;
+use super::{names, ports, Resolver};
+use crate::raw::{RawConfig, RawSite};
+
+/// Every service's port, by site and service name, decided before any site is built (so a
+/// [`crate::model::Service`] never exists without its port). A service missing here has a port
+/// problem that is already reported.
+pub(super) type PortPlan = BTreeMap<(String, String), u16>;
 
 impl Resolver<'_> {
-    /// Gives every service its port: explicit ones are checked, the others take free ports of
-    /// their site's block in name order.
-    pub(super) fn assign_ports(
-        &mut self,
-        raw: &RawConfig,
-        sites: &mut [Site],
-        ssh_port: Option<u16>,
-    ) {
-        let slot_owner: BTreeMap<u16, &str> =
-            sites.iter().map(|s| (s.slot, s.name.as_str())).collect();
+    /// Plans every service's port from the raw tree: explicit ones are checked, the others take
+    /// free ports of their site's block in name order. Only a service's own site's block is
+    /// ever searched, so a site's ports do not depend on the other sites: adding a site never
+    /// renumbers another.
+    pub(super) fn plan_ports(&mut self, raw: &RawConfig, ssh_port: Option<u16>) -> PortPlan {
+        let valid_slot = |site: &RawSite| {
+            u16::try_from(*site.slot.get_ref())
+                .ok()
+                .filter(|s| (1..=ports::MAX_SLOT).contains(s))
+        };
+        let slot_owner: BTreeMap<u16, &str> = raw
+            .sites
+            .iter()
+            // A site whose name is refused claims no block: its own errors say enough.
+            .filter(|(name, _)| names::site_name(name.get_ref()).is_ok())
+            .filter_map(|(name, site)| Some((valid_slot(site.get_ref())?, name.get_ref().as_str())))
+            .collect();
         let mut used: BTreeMap<u16, String> = BTreeMap::new();
         if let Some(port) = ssh_port {
             used.insert(port, "sshd (`ssh_port`)".to_owned());
         }
+        let mut plan = PortPlan::new();
         // Pass 1: explicit ports, so defaulted ones can skip them.
-        for site in sites.iter() {
-            let raw_site = raw.sites.get(site.name.as_str()).map(Spanned::get_ref);
-            for svc in &site.services {
-                let Some(port) = raw_site
-                    .and_then(|r| r.services.get(svc.name.as_str()))
-                    .and_then(|r| r.get_ref().port.as_ref())
-                else {
+        for (site, raw_site) in &raw.sites {
+            for (svc, raw_svc) in &raw_site.get_ref().services {
+                let Some(port) = raw_svc.get_ref().port.as_ref() else {
                     continue;
                 };
                 let value = *port.get_ref();
@@ -44,7 +50,7 @@ impl Resolver<'_> {
                 };
                 if let Some(owner) = ports::slot_of(p)
                     .and_then(|slot| slot_owner.get(&slot))
-                    .filter(|owner| **owner != site.name)
+                    .filter(|owner| **owner != site.get_ref())
                 {
                     let block = ports::block(ports::slot_of(p).unwrap_or(1));
                     self.report(
@@ -58,38 +64,45 @@ impl Resolver<'_> {
                             "choose a port outside other sites' slot blocks",
                         ),
                     );
-                } else if let Some(other) = used.insert(p, format!("{}.{}", site.name, svc.name)) {
+                } else if let Some(other) =
+                    used.insert(p, format!("{}.{}", site.get_ref(), svc.get_ref()))
+                {
                     self.report(port.span(), Invalid::new(format!("port {p} is already used by `{other}`"), "give each service its own port, or leave `port` out to use the site's slot block"));
+                } else {
+                    plan.insert((site.get_ref().clone(), svc.get_ref().clone()), p);
                 }
             }
         }
-        for site in sites.iter_mut() {
-            let raw_site = raw.sites.get(site.name.as_str());
-            let mut free = ports::block(site.slot)
+        // Pass 2: the others, from their own site's block.
+        for (site, raw_site) in &raw.sites {
+            let raw_site = raw_site.get_ref();
+            let Some(slot) = valid_slot(raw_site) else {
+                continue; // reported by `site`
+            };
+            let mut free = ports::block(slot)
                 .filter(|p| !used.contains_key(p) && !ports::TAKEN_BY_SYSTEM.contains(p));
-            for svc in &mut site.services {
-                let explicit = raw_site
-                    .and_then(|r| r.get_ref().services.get(svc.name.as_str()))
-                    .and_then(|r| r.get_ref().port.as_ref());
-                svc.port = match explicit {
-                    Some(port) => u16::try_from(*port.get_ref()).unwrap_or(0),
-                    None => {
-                        match free.next() {
-                            Some(p) => p,
-                            None => {
-                                let span = raw_site.map_or(0..0, |r| r.get_ref().slot.span());
-                                self.report(span, Invalid::new(format!("site `{}` has more services than its slot has free ports", site.name), "give some services an explicit `port`"));
-                                0
-                            }
-                        }
+            for (svc, raw_svc) in &raw_site.services {
+                if raw_svc.get_ref().port.is_some() {
+                    continue;
+                }
+                match free.next() {
+                    Some(p) => {
+                        plan.insert((site.get_ref().clone(), svc.get_ref().clone()), p);
                     }
-                };
-            }
-            for svc in &site.services {
-                used.entry(svc.port)
-                    .or_insert_with(|| format!("{}.{}", site.name, svc.name));
+                    None => self.report(
+                        raw_site.slot.span(),
+                        Invalid::new(
+                            format!(
+                                "site `{}` has more services than its slot has free ports",
+                                site.get_ref()
+                            ),
+                            "give some services an explicit `port`",
+                        ),
+                    ),
+                }
             }
         }
+        plan
     }
 
     /// Domains and slots must be unique across the whole host.

@@ -60,12 +60,12 @@ pub fn resolve_all(raw: &RawConfig, source: &SourceFile) -> (Option<Model>, Vec<
         diagnostics: Vec::new(),
     };
     let host = resolver.host(raw.host.get_ref(), raw);
-    let mut sites: Vec<Site> = raw
+    let ports = resolver.plan_ports(raw, host.as_ref().map(|h| h.ssh_port));
+    let sites: Vec<Site> = raw
         .sites
         .iter()
-        .filter_map(|(name, site)| resolver.site(name, site, host.as_ref()))
+        .filter_map(|(name, site)| resolver.site(name, site, host.as_ref(), &ports))
         .collect();
-    resolver.assign_ports(raw, &mut sites, host.as_ref().map(|h| h.ssh_port));
     resolver.unique_across_host(raw);
     let valid = !resolver.diagnostics.iter().any(Diagnostic::is_error);
     let model = host.filter(|_| valid).map(|host| Model { host, sites });

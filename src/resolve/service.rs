@@ -1,5 +1,5 @@
-//! Stage 2 (resolve): one `[sites.<site>.services.<name>]` into a [`Service`] (its port comes
-//! later, host-wide), and the routes of one site, which may not collide.
+//! Stage 2 (resolve): one `[sites.<site>.services.<name>]` into a [`Service`] (with the port
+//! planned host-wide by `plan_ports`), and the routes of one site, which may not collide.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +18,7 @@ impl Resolver<'_> {
         name: &SpannedString,
         raw: &Spanned<RawService>,
         host: Option<&Host>,
+        port: Option<u16>,
     ) -> Option<Service> {
         let svc = raw.get_ref();
         let name_ok = self
@@ -105,9 +106,11 @@ impl Resolver<'_> {
         if !name_ok || !route_ok || !port_ok {
             return None;
         }
+        // No planned port: its problem is reported by `plan_ports`.
+        let port = port?;
         Some(Service {
             name: name.get_ref().clone(),
-            port: 0, // assigned host-wide in `assign_ports`
+            port,
             argv: argv?,
             package: package?,
             route,

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
+use super::host_wide::PortPlan;
 use super::invalid::Invalid;
 use super::{domain, env, headers, limits, names, paths, ports, Resolver};
 use crate::model::{Cdn, Database, Host, Service, Site};
@@ -17,6 +18,7 @@ impl Resolver<'_> {
         name: &SpannedString,
         raw: &Spanned<RawSite>,
         host: Option<&Host>,
+        ports: &PortPlan,
     ) -> Option<Site> {
         let site_name = name.get_ref();
         let name_ok = self
@@ -150,7 +152,10 @@ impl Resolver<'_> {
         let services: Vec<Service> = raw_site
             .services
             .iter()
-            .filter_map(|(n, s)| self.service(n, s, host))
+            .filter_map(|(n, s)| {
+                let port = ports.get(&(site_name.clone(), n.get_ref().clone()));
+                self.service(n, s, host, port.copied())
+            })
             .collect();
         self.routes_within_site(raw_site, static_dir.is_some());
         if raw_site.services.is_empty() && raw_site.static_dir.is_none() {
