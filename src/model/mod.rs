@@ -6,6 +6,7 @@
 
 pub mod contract;
 pub mod layout;
+mod names;
 mod os;
 mod runtime;
 
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use names::{Domain, HostPath, ServiceName, SiteName, UnitName, UserName};
 pub use os::Os;
 pub use runtime::Runtime;
 
@@ -37,7 +39,7 @@ pub struct Host {
     /// Validated public key lines for the deploy user.
     pub admin_keys: Vec<String>,
     /// Unix user that deploys releases.
-    pub deploy_user: String,
+    pub deploy_user: UserName,
     /// Port sshd listens on and the firewall keeps open.
     pub ssh_port: u16,
     /// Manage the firewall.
@@ -56,11 +58,11 @@ pub struct Host {
 #[derive(Debug, Clone, Serialize)]
 pub struct Site {
     /// Site name: Unix user, group, database, role and prefix of every unit.
-    pub name: String,
+    pub name: SiteName,
     /// Port block number.
     pub slot: u16,
     /// Host names, first one primary (certificate name).
-    pub domains: Vec<String>,
+    pub domains: Vec<Domain>,
     /// How HTTPS is provided.
     pub tls: Tls,
     /// CDN whose client addresses nginx restores.
@@ -96,9 +98,9 @@ pub enum Tls {
     /// Certificate and key already on the host at these absolute paths.
     Files {
         /// Full chain path.
-        cert: String,
+        cert: HostPath,
         /// Private key path.
-        key: String,
+        key: HostPath,
     },
 }
 
@@ -130,8 +132,10 @@ pub enum Database {
 /// One long-running process of a site.
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
-    /// Service name; the unit is `<site>-<name>.service`.
-    pub name: String,
+    /// Service name.
+    pub name: ServiceName,
+    /// Its unit, `<site>-<name>` (with `.service` on the host).
+    pub unit: UnitName,
     /// 127.0.0.1 port it listens on (`PORT`).
     pub port: u16,
     /// The command line: absolute executable, then arguments.

@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 
-use super::systemd::unit_name;
 use super::templates::{static_view, view_of};
 use super::Renderer;
 use crate::bundle::fate::{Action, Validator};
@@ -105,11 +104,7 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
     let units: Vec<String> = model
         .sites
         .iter()
-        .flat_map(|site| {
-            site.services
-                .iter()
-                .map(|svc| unit_name(&site.name, &svc.name))
-        })
+        .flat_map(|site| site.services.iter().map(|svc| svc.unit.to_string()))
         .collect();
     let sudoers = renderer.render(&SudoersView {
         user: &host.deploy_user,
@@ -128,7 +123,7 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
                 .services
                 .iter()
                 .filter(|svc| svc.enabled)
-                .map(|svc| unit_name(&site.name, &svc.name))
+                .map(|svc| svc.unit.to_string())
                 .collect();
             DeploySite {
                 name: &site.name,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::templates::{static_view, view_of};
 use super::Renderer;
 use crate::bundle::{Bundle, Fate};
-use crate::model::{layout, Cdn, Model, Os, RateLimit, Site};
+use crate::model::{layout, Cdn, Domain, Model, Os, RateLimit, Site};
 
 /// Cloudflare's published edge ranges (<https://www.cloudflare.com/ips/>), trusted for
 /// `CF-Connecting-IP`. Kept in the bundle so a build is offline and reviewable.
@@ -70,7 +70,7 @@ view_of!(NginxSiteView<'_> => NginxSite);
 #[derive(Serialize)]
 struct SiteView<'a> {
     name: &'a str,
-    domains: &'a [String],
+    domains: &'a [Domain],
     https: bool,
     headers: &'a BTreeMap<String, String>,
     client_max_body_size: &'a str,

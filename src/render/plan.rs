@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use super::systemd::unit_name;
 use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::Bundle;
@@ -122,7 +121,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         .iter()
         .flat_map(|site| {
             site.services.iter().map(|svc| ServiceRow {
-                unit: unit_name(&site.name, &svc.name),
+                unit: svc.unit.to_string(),
                 port: svc.port,
                 route: svc.route.as_ref().map(|r| ["`", r, "`"].concat()),
                 rate: svc

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::escape::{ShAssoc, ShWords};
 use super::host_dirs::host_dirs;
-use super::systemd::unit_name;
 use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::Bundle;
@@ -109,18 +108,18 @@ impl PlanArrays {
             let generated = site.generated_secrets.join(" ");
             arrays.site_generated.insert(name, &generated);
             for svc in &site.services {
-                let unit = unit_name(name, &svc.name);
+                let unit = &svc.unit;
                 let health = match (svc.enabled, &svc.health) {
                     (true, Some(path)) => path.as_str(),
                     _ => "",
                 };
-                arrays.units.push(&unit);
-                arrays.unit_site.insert(&unit, name);
+                arrays.units.push(unit);
+                arrays.unit_site.insert(unit, name);
                 arrays
                     .unit_enabled
-                    .insert(&unit, if svc.enabled { "1" } else { "0" });
-                arrays.unit_port.insert(&unit, &svc.port.to_string());
-                arrays.unit_health.insert(&unit, health);
+                    .insert(unit, if svc.enabled { "1" } else { "0" });
+                arrays.unit_port.insert(unit, &svc.port.to_string());
+                arrays.unit_health.insert(unit, health);
             }
         }
         arrays
@@ -178,13 +177,7 @@ pub(super) fn extra_packages(model: &Model) -> BTreeMap<&str, Vec<String>> {
     for site in &model.sites {
         for svc in &site.services {
             if let Some(package) = svc.package {
-                let why = [
-                    "`",
-                    svc.argv[0].as_str(),
-                    "` of `",
-                    &unit_name(&site.name, &svc.name),
-                    "`",
-                ];
+                let why = ["`", svc.argv[0].as_str(), "` of `", &svc.unit, "`"];
                 extra.entry(package).or_default().push(why.concat());
             }
         }

@@ -36,11 +36,6 @@ struct UnitView<'a> {
 }
 view_of!(UnitView<'_> => SystemdService);
 
-/// The unit name of a service, without `.service`.
-pub(super) fn unit_name(site: &str, service: &str) -> String {
-    [site, "-", service].concat()
-}
-
 /// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
     // The same for every unit of the site: built once.
@@ -78,12 +73,12 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 limits: &svc.limits,
             },
         };
-        let unit = unit_name(&site.name, &svc.name);
-        let path = ["/etc/systemd/system/", &unit, ".service"].concat();
+        let unit = &svc.unit;
+        let path = ["/etc/systemd/system/", unit, ".service"].concat();
         bundle.add_host_file(
             &path,
             renderer.render(&view),
-            Fate::root(0o644).then(Action::RestartUnit(unit)),
+            Fate::root(0o644).then(Action::RestartUnit(unit.to_string())),
         );
     }
 }

@@ -3,9 +3,11 @@
 //! carry nginx or shell syntax.
 
 use super::invalid::{Checked, Invalid};
+use super::Validated;
+use crate::model::Domain;
 
 /// Checks one fully qualified domain name.
-pub(super) fn domain(name: &str) -> Checked<()> {
+pub(super) fn domain(name: &str) -> Checked<Domain> {
     let bad = |why: &str| {
         Invalid::new(
             format!("domain `{name}` is not valid: {why}"),
@@ -49,7 +51,7 @@ pub(super) fn domain(name: &str) -> Checked<()> {
             "the last label cannot be numeric (IP addresses are not domains)",
         ));
     }
-    Ok(())
+    Ok(Domain::new(name.to_owned(), Validated::checked()))
 }
 
 #[cfg(test)]

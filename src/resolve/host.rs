@@ -65,10 +65,8 @@ impl Resolver<'_> {
             );
         }
         let deploy_user = match &raw.deploy_user {
-            Some(user) => self
-                .check(user.span(), names::user_name(user.get_ref()))
-                .map(|()| user.get_ref().clone()),
-            None => Some("deploy".to_owned()),
+            Some(user) => self.check(user.span(), names::user_name(user.get_ref())),
+            None => Some(names::default_deploy_user()),
         };
         let ssh_port = match &raw.ssh_port {
             None => Some(22),

@@ -35,6 +35,18 @@ use crate::raw::RawConfig;
 use crate::source::SourceFile;
 use invalid::{Checked, Invalid};
 
+/// Proof that a value passed its check here: the model's name types
+/// ([`crate::model::SiteName`], …) take one, and only this module and its children can make it.
+#[derive(Debug, Clone, Copy)]
+pub struct Validated(());
+
+impl Validated {
+    /// Called by a check, right after the value passed it.
+    const fn checked() -> Self {
+        Validated(())
+    }
+}
+
 /// Validates `raw` and builds the model.
 ///
 /// # Errors

@@ -4,6 +4,8 @@
 //! service names have no `_` (so `<site>_<service>` does too).
 
 use super::invalid::{Checked, Invalid};
+use super::Validated;
+use crate::model::{ServiceName, SiteName, UnitName, UserName};
 
 /// Names a site may not take: system accounts, database roles and blueprint's own users.
 const RESERVED: &[&str] = &[
@@ -62,15 +64,16 @@ const RESERVED: &[&str] = &[
 const MAX_LEN: usize = 32;
 
 /// A site name: `[a-z][a-z0-9_]*`, at most 32 characters, not reserved.
-pub(super) fn site_name(name: &str) -> Checked<()> {
+pub(super) fn site_name(name: &str) -> Checked<SiteName> {
     identifier("site", name, |c| {
         c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
     })?;
-    reserved("site", name)
+    reserved("site", name)?;
+    Ok(SiteName::new(name.to_owned(), Validated::checked()))
 }
 
 /// A service name: `[a-z][a-z0-9-]*`, not ending in `-`.
-pub(super) fn service_name(name: &str) -> Checked<()> {
+pub(super) fn service_name(name: &str) -> Checked<ServiceName> {
     identifier("service", name, |c| {
         c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
     })?;
@@ -80,11 +83,16 @@ pub(super) fn service_name(name: &str) -> Checked<()> {
             "end the name with a letter or digit",
         ));
     }
-    Ok(())
+    Ok(ServiceName::new(name.to_owned(), Validated::checked()))
+}
+
+/// A service's unit name, `<site>-<service>`: one way to split, since site names have no `-`.
+pub(super) fn unit_name(site: &SiteName, service: &ServiceName) -> UnitName {
+    UnitName::new([site, "-", service].concat(), Validated::checked())
 }
 
 /// The deploy user's name: same rules as a site name.
-pub(super) fn user_name(name: &str) -> Checked<()> {
+pub(super) fn user_name(name: &str) -> Checked<UserName> {
     identifier("user", name, |c| {
         c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
     })?;
@@ -94,7 +102,12 @@ pub(super) fn user_name(name: &str) -> Checked<()> {
             "choose another name, e.g. `deploy`",
         ));
     }
-    Ok(())
+    Ok(UserName::new(name.to_owned(), Validated::checked()))
+}
+
+/// The deploy user's default name.
+pub(super) fn default_deploy_user() -> UserName {
+    UserName::new("deploy".to_owned(), Validated::checked())
 }
 
 /// A host name label: `[a-z0-9]` with inner `-`, at most 63 characters.

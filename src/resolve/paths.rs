@@ -2,6 +2,8 @@
 //! (`tls = { cert, key }`). Both reach nginx directives, so the character set is conservative.
 
 use super::invalid::{Checked, Invalid};
+use super::Validated;
+use crate::model::HostPath;
 
 fn plain_segment(seg: &str) -> bool {
     !seg.is_empty()
@@ -43,9 +45,11 @@ pub(super) fn writable(path: &str) -> Checked<()> {
 }
 
 /// An absolute path on the host, e.g. `/etc/ssl/private/site.key`.
-pub(super) fn host_path(what: &str, path: &str) -> Checked<()> {
+pub(super) fn host_path(what: &str, path: &str) -> Checked<HostPath> {
     match path.strip_prefix('/') {
-        Some(rest) if path.len() <= 400 && rest.split('/').all(plain_segment) => Ok(()),
+        Some(rest) if path.len() <= 400 && rest.split('/').all(plain_segment) => {
+            Ok(HostPath::new(path.to_owned(), Validated::checked()))
+        }
         _ => Err(Invalid::new(
             format!("{what} `{path}` is not a plain absolute path"),
             "give the absolute path on the host, e.g. `/etc/ssl/private/example.key` (letters, digits, `.`, `-`, `_`)",

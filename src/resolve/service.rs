@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::invalid::Invalid;
 use super::port_range::{port_invalid, port_unusable};
 use super::{command, limits, names, packages, rate, url_path, Resolver};
-use crate::model::{Host, Runtime, Service};
+use crate::model::{Host, Runtime, Service, SiteName};
 use crate::raw::{RawService, RawSite, SpannedString};
 use crate::suggest;
 
@@ -19,11 +19,11 @@ impl Resolver<'_> {
         raw: &Spanned<RawService>,
         host: Option<&Host>,
         port: Option<u16>,
+        site: Option<&SiteName>,
     ) -> Option<Service> {
         let svc = raw.get_ref();
-        let name_ok = self
-            .check(name.span(), names::service_name(name.get_ref()))
-            .is_some();
+        let checked_name = self.check(name.span(), names::service_name(name.get_ref()));
+        let name_ok = checked_name.is_some();
         let argv = self.check(svc.run.span(), command::command(svc.run.get_ref()));
         let package = argv.as_ref().and_then(|argv| {
             let (os, listed) = host.map_or((None, &[][..]), |h| (Some(h.os), &h.packages[..]));
@@ -106,10 +106,14 @@ impl Resolver<'_> {
         if !name_ok || !route_ok || !port_ok {
             return None;
         }
-        // No planned port: its problem is reported by `plan_ports`.
+        // No planned port: its problem is reported by `plan_ports`. No site name: the site's
+        // own error says so, and the site is not built.
         let port = port?;
+        let name = checked_name?;
+        let unit = names::unit_name(site?, &name);
         Some(Service {
-            name: name.get_ref().clone(),
+            name,
+            unit,
             port,
             argv: argv?,
             package: package?,

@@ -21,10 +21,8 @@ impl Resolver<'_> {
         ports: &PortPlan,
     ) -> Option<Site> {
         let site_name = name.get_ref();
-        let name_ok = self
-            .check(name.span(), names::site_name(site_name))
-            .is_some();
-        if host.is_some_and(|h| &h.deploy_user == site_name) {
+        let checked_name = self.check(name.span(), names::site_name(site_name));
+        if host.is_some_and(|h| h.deploy_user == *site_name) {
             self.report(
                 name.span(),
                 Invalid::new(
@@ -53,8 +51,8 @@ impl Resolver<'_> {
 
         let mut domains = Vec::new();
         for d in raw_site.domains.get_ref() {
-            if self.check(d.span(), domain::domain(d.get_ref())).is_some() {
-                domains.push(d.get_ref().clone());
+            if let Some(d) = self.check(d.span(), domain::domain(d.get_ref())) {
+                domains.push(d);
             }
         }
         if raw_site.domains.get_ref().is_empty() {
@@ -154,7 +152,7 @@ impl Resolver<'_> {
             .iter()
             .filter_map(|(n, s)| {
                 let port = ports.get(&(site_name.clone(), n.get_ref().clone()));
-                self.service(n, s, host, port.copied())
+                self.service(n, s, host, port.copied(), checked_name.as_ref())
             })
             .collect();
         self.routes_within_site(raw_site, static_dir.is_some());
@@ -168,11 +166,11 @@ impl Resolver<'_> {
             );
         }
 
-        if !name_ok || services.len() != raw_site.services.len() {
+        if services.len() != raw_site.services.len() {
             return None;
         }
         Some(Site {
-            name: site_name.clone(),
+            name: checked_name?,
             slot: slot?,
             domains,
             tls: tls?,

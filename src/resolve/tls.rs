@@ -24,15 +24,11 @@ impl Resolver<'_> {
                 let key = table.get("key").and_then(toml::Value::as_str);
                 match (cert, key, unknown.is_empty()) {
                     (Some(cert), Some(key), true) => {
-                        let cert_ok = self
-                            .check(raw.span(), paths::host_path("tls.cert", cert))
-                            .is_some();
-                        let key_ok = self
-                            .check(raw.span(), paths::host_path("tls.key", key))
-                            .is_some();
-                        (cert_ok && key_ok).then(|| Tls::Files {
-                            cert: cert.to_owned(),
-                            key: key.to_owned(),
+                        let cert = self.check(raw.span(), paths::host_path("tls.cert", cert));
+                        let key = self.check(raw.span(), paths::host_path("tls.key", key));
+                        Some(Tls::Files {
+                            cert: cert?,
+                            key: key?,
                         })
                     }
                     _ => {
