@@ -127,6 +127,19 @@ pub struct RawSite {
     #[serde(rename = "static")]
     #[schemars(with = "Option<String>", example = &"public")]
     pub static_dir: Option<SpannedString>,
+    /// With `static`: serve it as a single-page app. A path with no file extension that names no
+    /// file gets `index.html` (deep links work); a missing file with an extension is still 404.
+    #[schemars(with = "Option<bool>", example = true, extend("default" = false))]
+    pub spa: Option<Spanned<bool>>,
+    /// With `static`: URL prefixes whose files are content-hashed by the build (`/assets/` for
+    /// Vite, `/static/` for Create React App). They are cached for a year as immutable; every
+    /// other file, `index.html` included, is revalidated on each visit (`no-cache`).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>", example = ["/assets/"])]
+    pub immutable: Vec<SpannedString>,
+    /// `Strict-Transport-Security` of an HTTPS site (two years).
+    #[schemars(with = "Option<RawHsts>")]
+    pub hsts: Option<Spanned<RawHsts>>,
     /// Largest accepted request body, in nginx size syntax.
     #[schemars(with = "Option<String>", example = &"10m", extend("default" = "10m"))]
     pub client_max_body_size: Option<SpannedString>,
@@ -163,6 +176,15 @@ pub struct RawService {
     /// answers 429.
     #[schemars(with = "Option<RawRateLimit>")]
     pub rate_limit: Option<Spanned<RawRateLimit>>,
+    /// How long nginx waits between two reads from the service before it closes the connection
+    /// (nginx time: `90s`, `10m`, `1h`; at most `24h`). An idle WebSocket or an event stream
+    /// needs more than the default; WebSocket upgrades pass on every route.
+    #[schemars(with = "Option<String>", example = "1h", extend("default" = "60s"))]
+    pub read_timeout: Option<SpannedString>,
+    /// `false`: nginx passes the response on as it arrives (server-sent events, streamed
+    /// output) instead of buffering it.
+    #[schemars(with = "Option<bool>", example = false, extend("default" = true))]
+    pub buffering: Option<Spanned<bool>>,
     /// `false`: the unit is installed but not enabled, and the route answers 503.
     #[schemars(example = true, extend("default" = true))]
     pub enabled: Option<bool>,
@@ -183,6 +205,20 @@ pub struct RawService {
     /// systemd `TasksMax=` of the unit.
     #[schemars(with = "Option<i64>", example = 256, extend("default" = 256))]
     pub tasks_max: Option<Spanned<i64>>,
+}
+
+/// `hsts = { include_subdomains = false }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHsts {
+    /// `includeSubDomains`: browsers also refuse plain HTTP to every subdomain of the site's
+    /// domains, hosted here or not. Turn it off when a subdomain is served over HTTP only.
+    #[schemars(with = "Option<bool>", example = false, extend("default" = true))]
+    pub include_subdomains: Option<Spanned<bool>>,
+    /// `preload`: asks to be listed in browsers' built-in HSTS lists (needs
+    /// `include_subdomains`; leaving the list takes months).
+    #[schemars(with = "Option<bool>", example = true, extend("default" = false))]
+    pub preload: Option<Spanned<bool>>,
 }
 
 /// `rate_limit = { rate = "10r/s", burst = 20 }`.

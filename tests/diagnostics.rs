@@ -127,3 +127,35 @@ fn a_wrong_type_is_one_error_and_hides_nothing_else() {
         ]
     );
 }
+
+#[test]
+fn hsts_covering_a_plain_http_sibling_is_a_positioned_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sites.toml");
+    let fixture = std::fs::read_to_string("tests/fixtures/serving.toml").unwrap();
+    let keys = std::fs::canonicalize("keys/ops.pub").unwrap();
+    let text = fixture
+        .replace("hsts = { include_subdomains = false }\n", "")
+        .replace("../../keys/ops.pub", &keys.display().to_string());
+    std::fs::write(&config, &text).unwrap();
+    let (bundle, report) = blueprint::compile_all(&config);
+    assert!(
+        bundle.is_some(),
+        "a warning does not stop the build: {report}"
+    );
+    assert!(!report.has_errors(), "{report}");
+    let shown = report.to_string();
+    assert_eq!(report.diagnostics().len(), 1, "{shown}");
+    assert!(
+        shown.starts_with(
+            "warning: HSTS of site `app` covers `status.app.example.com` (site `status`, HTTP only)"
+        ),
+        "{shown}"
+    );
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("domains = [\"app.example.com\"]"))
+        .unwrap()
+        + 1;
+    assert!(shown.contains(&format!("sites.toml:{line}:11")), "{shown}");
+}

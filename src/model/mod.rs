@@ -79,6 +79,12 @@ pub struct Site {
     pub writable: Vec<String>,
     /// Static directory under `current/`, served by nginx.
     pub static_dir: Option<String>,
+    /// Serve `static_dir` as a single-page app (`index.html` for extensionless misses).
+    pub spa: bool,
+    /// URL prefixes of `static_dir` whose files are content-hashed (cached as immutable).
+    pub immutable: Vec<String>,
+    /// HSTS scope, for an HTTPS site.
+    pub hsts: Hsts,
     /// nginx `client_max_body_size`.
     pub client_max_body_size: String,
     /// Effective security headers (defaults with overrides applied), by name.
@@ -109,6 +115,15 @@ impl Tls {
     pub fn https(&self) -> bool {
         !matches!(self, Tls::None)
     }
+}
+
+/// The scope of a site's `Strict-Transport-Security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Hsts {
+    /// `includeSubDomains`.
+    pub include_subdomains: bool,
+    /// `preload`.
+    pub preload: bool,
 }
 
 /// A CDN in front of the site.
@@ -150,6 +165,10 @@ pub struct Service {
     pub enabled: bool,
     /// Health path probed through nginx.
     pub health: Option<String>,
+    /// nginx `proxy_read_timeout` of the route (nginx time).
+    pub read_timeout: String,
+    /// nginx `proxy_buffering` of the route.
+    pub buffering: bool,
     /// Runtime family, which decides the sandbox relaxations.
     pub runtime: Runtime,
     /// cgroup limits.

@@ -76,6 +76,10 @@ struct SiteView<'a> {
     client_max_body_size: &'a str,
     cloudflare: bool,
     static_root: Option<String>,
+    spa: bool,
+    immutable: &'a [String],
+    /// The `Strict-Transport-Security` value.
+    hsts: &'static str,
     log_dir: String,
     tls_dir: String,
 }
@@ -88,6 +92,8 @@ struct RouteView<'a> {
     route: &'a str,
     enabled: bool,
     rate_limit: Option<RateView>,
+    read_timeout: &'a str,
+    buffering: bool,
 }
 
 #[derive(Serialize)]
@@ -155,6 +161,13 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             .static_dir
             .as_ref()
             .map(|dir| layout::site_path(&site.name, &["current/", dir].concat())),
+        spa: site.spa,
+        immutable: &site.immutable,
+        hsts: match (site.hsts.include_subdomains, site.hsts.preload) {
+            (true, true) => "max-age=63072000; includeSubDomains; preload",
+            (true, false) => "max-age=63072000; includeSubDomains",
+            (false, _) => "max-age=63072000",
+        },
         log_dir: layout::nginx_log_dir(&site.name),
         tls_dir: [layout::TLS_ROOT, "/", &site.name].concat(),
     };
@@ -169,6 +182,8 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 route: svc.route.as_deref()?,
                 enabled: svc.enabled,
                 rate_limit: svc.rate_limit.map(RateView::from),
+                read_timeout: &svc.read_timeout,
+                buffering: svc.buffering,
             })
         })
         .collect();

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use super::invalid::Invalid;
 use super::port_range::port_unusable;
-use super::{names, ports, Resolver};
+use super::{names, ports, serving, Resolver};
+use crate::model::Site;
 use crate::raw::{RawConfig, RawSite};
+use toml::Spanned;
 
 /// Every service's port, by site and service name, decided before any site is built (so a
 /// [`crate::model::Service`] never exists without its port). A service missing here has a port
@@ -103,6 +105,34 @@ impl Resolver<'_> {
             }
         }
         plan
+    }
+
+    /// Warns when an HTTPS site's `includeSubDomains` covers a domain served over HTTP only.
+    pub(super) fn hsts_scope(&mut self, raw: &RawConfig, sites: &[Site]) {
+        let plain: Vec<&Site> = sites.iter().filter(|s| !s.tls.https()).collect();
+        for site in sites
+            .iter()
+            .filter(|s| s.tls.https() && s.hsts.include_subdomains)
+        {
+            let Some(raw_site) = raw.sites.get(site.name.as_str()).map(Spanned::get_ref) else {
+                continue;
+            };
+            let at = raw_site
+                .hsts
+                .as_ref()
+                .map_or_else(|| raw_site.domains.span(), Spanned::span);
+            for other in &plain {
+                if let Some(warning) = serving::hsts_covers_plain_sibling(
+                    at.clone(),
+                    &site.name,
+                    &site.domains,
+                    &other.name,
+                    &other.domains,
+                ) {
+                    self.diagnostics.push(warning);
+                }
+            }
+        }
     }
 
     /// Domains and slots must be unique across the whole host.

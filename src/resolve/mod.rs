@@ -23,6 +23,7 @@ mod portable;
 mod ports;
 mod rate;
 mod service;
+mod serving;
 mod site;
 mod tls;
 mod url_path;
@@ -79,6 +80,7 @@ pub fn resolve_all(raw: &RawConfig, source: &SourceFile) -> (Option<Model>, Vec<
         .filter_map(|(name, site)| resolver.site(name, site, host.as_ref(), &ports))
         .collect();
     resolver.unique_across_host(raw);
+    resolver.hsts_scope(raw, &sites);
     let valid = !resolver.diagnostics.iter().any(Diagnostic::is_error);
     let model = host.filter(|_| valid).map(|host| Model { host, sites });
     (model, resolver.diagnostics)

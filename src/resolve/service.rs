@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::invalid::Invalid;
 use super::port_range::{port_invalid, port_unusable};
-use super::{command, limits, names, packages, rate, url_path, Resolver};
+use super::{command, limits, names, packages, rate, serving, url_path, Resolver};
 use crate::model::{Host, Runtime, Service, SiteName};
 use crate::raw::{RawService, RawSite, SpannedString};
 use crate::suggest;
@@ -41,6 +41,26 @@ impl Resolver<'_> {
         });
         if let (Some(h), None) = (&svc.health, &svc.route) {
             self.report(h.span(), Invalid::new("`health` needs a `route`", "the health path is probed through nginx: give the service a `route`, or remove `health`"));
+        }
+        let read_timeout = match &svc.read_timeout {
+            None => Some(serving::DEFAULT_READ_TIMEOUT.to_owned()),
+            Some(t) => self
+                .check(t.span(), serving::read_timeout(t.get_ref()))
+                .map(|()| t.get_ref().clone()),
+        };
+        // Only a value other than the default needs a route to act on.
+        let custom_timeout = svc
+            .read_timeout
+            .as_ref()
+            .filter(|t| t.get_ref() != serving::DEFAULT_READ_TIMEOUT);
+        let unbuffered = svc.buffering.as_ref().filter(|b| !*b.get_ref());
+        for (key, span) in [
+            ("read_timeout", custom_timeout.map(|t| t.span())),
+            ("buffering", unbuffered.map(|b| b.span())),
+        ] {
+            if let (Some(span), None) = (span, &svc.route) {
+                self.report(span, Invalid::new(format!("`{key}` needs a `route`"), format!("`{key}` sets how nginx proxies the service's route: give the service a `route`, or remove `{key}`")));
+            }
         }
         let rate_limit = match &svc.rate_limit {
             None => Some(None),
@@ -121,6 +141,8 @@ impl Resolver<'_> {
             rate_limit: rate_limit?,
             enabled: svc.enabled.unwrap_or(true),
             health,
+            read_timeout: read_timeout?,
+            buffering: svc.buffering.as_ref().is_none_or(|b| *b.get_ref()),
             runtime: runtime?,
             limits: limits?,
         })

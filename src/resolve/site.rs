@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::host_wide::PortPlan;
 use super::invalid::Invalid;
-use super::{domain, env, headers, limits, names, paths, ports, Resolver};
+use super::{domain, env, headers, limits, names, paths, ports, serving, Resolver};
 use crate::model::{Cdn, Database, Host, Service, Site};
 use crate::raw::{RawSite, SpannedString};
 use crate::suggest;
@@ -124,6 +124,27 @@ impl Resolver<'_> {
             self.check(d.span(), paths::release_dir(d.get_ref()))
                 .map(|()| d.get_ref().clone())
         });
+        let spa = raw_site.spa.as_ref().is_some_and(|v| *v.get_ref());
+        // (An explicit `spa = false`, the default, needs nothing.)
+        if let (Some(v), None, true) = (&raw_site.spa, &raw_site.static_dir, spa) {
+            self.report(v.span(), Invalid::new("`spa` needs `static`", "set `static` to the directory the app's build writes, e.g. `static = \"dist\"`"));
+        }
+        let mut immutable = Vec::new();
+        for prefix in &raw_site.immutable {
+            if raw_site.static_dir.is_none() {
+                self.report(prefix.span(), Invalid::new("`immutable` needs `static`", "list the hashed-asset directories of the site's `static` directory, or remove `immutable`"));
+            } else if let Some(()) =
+                self.check(prefix.span(), serving::immutable_prefix(prefix.get_ref()))
+            {
+                immutable.push(prefix.get_ref().clone());
+            }
+        }
+        immutable.sort();
+        immutable.dedup();
+        let hsts = match &raw_site.hsts {
+            None => self.check(name.span(), serving::hsts(None)),
+            Some(h) => self.check(h.span(), serving::hsts(Some(h.get_ref()))),
+        };
         let client_max_body_size = match &raw_site.client_max_body_size {
             None => limits::DEFAULT_BODY_SIZE.to_owned(),
             Some(size) => self
@@ -181,6 +202,9 @@ impl Resolver<'_> {
             generated_secrets,
             writable,
             static_dir,
+            spa,
+            immutable,
+            hsts: hsts?,
             client_max_body_size,
             headers: site_headers,
             services,

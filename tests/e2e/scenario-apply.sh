@@ -49,6 +49,9 @@ done
 install -d -o blog -g blog -m 0750 /srv/sites/blog/releases/r1 /srv/sites/blog/releases/r1/public
 echo "blog release r1" >/srv/sites/blog/releases/r1/public/index.html
 chown blog:blog /srv/sites/blog/releases/r1/public/index.html; chmod 0640 /srv/sites/blog/releases/r1/public/index.html
+install -d -o blog -g blog -m 0755 /srv/sites/blog/releases/r1/public/assets
+for i in $(seq 40); do echo "console.log(\"hashed asset line $i\");"; done >/srv/sites/blog/releases/r1/public/assets/app-1a2b3c4d.js
+chown blog:blog /srv/sites/blog/releases/r1/public/assets/app-1a2b3c4d.js
 ln -sfn releases/r1 /srv/sites/blog/current'
 rc=0
 m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/apply2.log" 2>&1 || rc=$?
@@ -82,6 +85,24 @@ b=$(http crm.test /x)
 check "crm.test (tls none) reaches crm-app as user crm ($b)" test "$b" = "service=app user=crm path=/x"
 b=$(http blog.test /)
 check "blog.test serves its static release ($b)" test "$b" = "blog release r1"
+
+# blog is a single-page app (spa = true, immutable = ["/assets/"]).
+b=$(http blog.test /app/settings)
+check "spa: a deep link gets index.html ($b)" test "$b" = "blog release r1"
+c=$(code_http blog.test /assets/missing.js)
+check "spa: a missing asset is still 404 ($c)" test "$c" = 404
+h=$(http blog.test /assets/app-1a2b3c4d.js -H 'Accept-Encoding: gzip' -D - -o /dev/null)
+check "gzip: JavaScript is served compressed" grep -qi '^content-encoding: gzip' <<<"$h"
+check "a hashed asset is cached for a year as immutable" grep -qi '^cache-control: public, max-age=31536000, immutable' <<<"$h"
+h=$(http blog.test / -D - -o /dev/null)
+check "index.html is revalidated on each visit (no-cache)" grep -qi '^cache-control: no-cache' <<<"$h"
+check "the security headers stay beside Cache-Control" grep -qi '^x-content-type-options: nosniff' <<<"$h"
+
+# WebSockets through nginx, both left idle for 70 s: shop-api's route has read_timeout = "5m"
+# and still echoes; shop-web's has nginx's default 60 s and is closed.
+ws=$(python3 "$here/websocket-idle.py" "$HTTPS_PORT" shop.test /api/ws /ws 70)
+check "a WebSocket with read_timeout 5m is held open past 60 s idle ($ws)" grep -q '^/api/ws 101 echo$' <<<"$ws"
+check "a WebSocket with the default read timeout is closed after 60 s idle ($ws)" grep -q '^/ws 101 closed$' <<<"$ws"
 hsts=$(https shop.test / -o /dev/null -D - | tr -d '\r' | grep -i '^strict-transport-security' || true)
 check "shop sends HSTS" test -n "$hsts"
 

@@ -6,7 +6,7 @@
 # /etc) so the tests see what the sandbox lets the app write. The attacks a compromised app
 # would try are endpoints too, so they run inside the real unit's sandbox: .../bind?port=N binds
 # another port, .../plant plants symlinks where root once opened files, .../headers shows the
-# proxy headers the app received.
+# proxy headers the app received. .../ws with `Upgrade: websocket` answers 101 and echoes lines.
 #   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
 use strict;
 use warnings;
@@ -28,6 +28,19 @@ while (my $client = $server->accept) {
     }
     my (undef, $path) = split / /, $request;
     $path //= '/';
+    if ($path =~ m{/ws$} && lc($header{upgrade} // '') eq 'websocket') {
+        # An upgraded connection (101), then a line echo in a child: enough for nginx to tunnel
+        # it, and the test sees how long nginx keeps an idle one open.
+        if (!fork) {
+            close $server;
+            $client->autoflush(1);
+            print $client "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+            while (my $line = <$client>) { print $client "echo $line"; }
+            exit 0;
+        }
+        close $client;
+        next;
+    }
     my $body = "service=$service user=$user path=$path\n";
     if (open my $log, '>>', "/srv/sites/$user/shared/logs/$service.log") {
         print $log "$path\n";

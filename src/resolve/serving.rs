@@ -1,0 +1,130 @@
+//! Stage 2 (resolve): how nginx serves a site beyond routing: a static directory as a single-page
+//! app with content-hashed asset prefixes, the site's HSTS scope, and a proxied route's read
+//! timeout and buffering. Host-wide, [`hsts_covers_plain_sibling`] warns when one site's
+//! `includeSubDomains` would lock browsers out of another site served over plain HTTP.
+
+use std::ops::Range;
+
+use super::invalid::{Checked, Invalid};
+use super::url_path::url_path;
+use crate::diagnostic::Diagnostic;
+use crate::model::{Domain, Hsts};
+use crate::raw::RawHsts;
+
+/// nginx's default `proxy_read_timeout`, which blueprint keeps unless a service sets one.
+pub(super) const DEFAULT_READ_TIMEOUT: &str = "60s";
+/// The longest read timeout accepted: past a day, a dead upstream holds a connection forever.
+const MAX_READ_TIMEOUT_SECONDS: u64 = 24 * 3600;
+
+/// An `immutable` URL prefix: a URL path that ends with `/`.
+pub(super) fn immutable_prefix(prefix: &str) -> Checked<()> {
+    url_path("immutable prefix", prefix)?;
+    if !prefix.ends_with('/') || prefix == "/" {
+        return Err(Invalid::new(
+            format!("immutable prefix `{prefix}` must be a directory below `/`"),
+            "name the directory the build writes hashed files to, ending with `/`, e.g. `/assets/`",
+        ));
+    }
+    Ok(())
+}
+
+/// A `read_timeout`: nginx time with one unit (`s`, `m`, `h`), from 1 s to 24 h.
+pub(super) fn read_timeout(value: &str) -> Checked<()> {
+    let bad = || {
+        Invalid::new(
+            format!("read timeout `{value}` is not a duration from 1s to 24h"),
+            "write a number and one unit: `90s`, `10m` or `1h`",
+        )
+    };
+    let (digits, unit) = value.split_at(value.len().saturating_sub(1));
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(bad()),
+    };
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let seconds = digits.parse::<u64>().map_err(|_| bad())? * scale;
+    if seconds == 0 || seconds > MAX_READ_TIMEOUT_SECONDS {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// The HSTS scope: `includeSubDomains` by default, `preload` only with it.
+pub(super) fn hsts(raw: Option<&RawHsts>) -> Checked<Hsts> {
+    let include_subdomains = raw
+        .and_then(|h| h.include_subdomains.as_ref())
+        .is_none_or(|v| *v.get_ref());
+    let preload = raw
+        .and_then(|h| h.preload.as_ref())
+        .is_some_and(|v| *v.get_ref());
+    if preload && !include_subdomains {
+        return Err(Invalid::new(
+            "HSTS `preload` needs `include_subdomains`",
+            "browsers' preload lists accept only sites whose HSTS covers every subdomain: set `include_subdomains = true` or drop `preload`",
+        ));
+    }
+    Ok(Hsts {
+        include_subdomains,
+        preload,
+    })
+}
+
+/// A warning when `covering` (an HTTPS site's domains, with `includeSubDomains`) covers a domain
+/// of `plain` (a site served over HTTP only): a browser that has visited the first refuses
+/// plain HTTP to the second for two years.
+pub(super) fn hsts_covers_plain_sibling(
+    at: Range<usize>,
+    site: &str,
+    covering: &[Domain],
+    plain_site: &str,
+    plain: &[Domain],
+) -> Option<Diagnostic> {
+    let (parent, child) = covering.iter().find_map(|parent| {
+        let suffix = [".", parent.as_str()].concat();
+        plain
+            .iter()
+            .find(|child| child.ends_with(&suffix))
+            .map(|child| (parent, child))
+    })?;
+    Some(
+        Diagnostic::warning_at(
+            at,
+            format!(
+                "HSTS of site `{site}` covers `{child}` (site `{plain_site}`, HTTP only): browsers that visited `{parent}` refuse plain HTTP to it for two years"
+            ),
+        )
+        .with_help(format!(
+            "serve `{plain_site}` over HTTPS, or set `hsts = {{ include_subdomains = false }}` on `{site}`"
+        )),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_timeouts() {
+        for ok in ["1s", "90s", "10m", "1h", "24h", "86400s"] {
+            assert!(read_timeout(ok).is_ok(), "{ok} rejected");
+        }
+        for bad in [
+            "", "s", "0s", "25h", "86401s", "1d", "1.5h", "1 h", "-1s", "1h30m", "60",
+        ] {
+            assert!(read_timeout(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn immutable_prefixes() {
+        assert!(immutable_prefix("/assets/").is_ok());
+        assert!(immutable_prefix("/_next/static/").is_ok());
+        for bad in ["/", "/assets", "assets/", "/a/../b/", "/a b/", "/a;/"] {
+            assert!(immutable_prefix(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}
