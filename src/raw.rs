@@ -81,8 +81,9 @@ pub struct RawHost {
     pub packages: Vec<SpannedString>,
 }
 
-/// One site, keyed by its name: `[a-z][a-z0-9_]*`, at most 32 characters, not a system account
-/// name. The name is also the site's Unix user and `/srv/sites/<site>/`.
+/// One site, keyed by its name: `[a-z][a-z0-9_-]*` not ending in `-` (`shop`, `shop-staging`),
+/// at most 32 characters, not a system account name. The name is also the site's Unix user, its
+/// PostgreSQL role and database, and `/srv/sites/<site>/`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSite {

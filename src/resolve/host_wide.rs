@@ -107,6 +107,36 @@ impl Resolver<'_> {
         plan
     }
 
+    /// Two services may not make the same unit name: site `a-b` with service `c` and site `a`
+    /// with service `b-c` would both be `a-b-c.service`.
+    pub(super) fn unique_units(&mut self, raw: &RawConfig, sites: &[Site]) {
+        let mut units: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+        for site in sites {
+            for svc in &site.services {
+                let Some((first_site, first_svc)) =
+                    units.insert(&svc.unit, (&site.name, &svc.name))
+                else {
+                    continue;
+                };
+                let span = raw
+                    .sites
+                    .get(site.name.as_str())
+                    .and_then(|s| s.get_ref().services.get_key_value(svc.name.as_str()))
+                    .map_or(0..0, |(key, _)| key.span());
+                self.report(
+                    span,
+                    Invalid::new(
+                        format!(
+                            "service `{}` of site `{}` makes the unit `{}.service`, as service `{first_svc}` of site `{first_site}` does",
+                            svc.name, site.name, svc.unit
+                        ),
+                        "rename one of the two services (or sites): a unit name must say which site and service it is",
+                    ),
+                );
+            }
+        }
+    }
+
     /// Warns when an HTTPS site's `includeSubDomains` covers a domain served over HTTP only.
     pub(super) fn hsts_scope(&mut self, raw: &RawConfig, sites: &[Site]) {
         let plain: Vec<&Site> = sites.iter().filter(|s| !s.tls.https()).collect();

@@ -80,6 +80,7 @@ pub fn resolve_all(raw: &RawConfig, source: &SourceFile) -> (Option<Model>, Vec<
         .filter_map(|(name, site)| resolver.site(name, site, host.as_ref(), &ports))
         .collect();
     resolver.unique_across_host(raw);
+    resolver.unique_units(raw, &sites);
     resolver.hsts_scope(raw, &sites);
     let valid = !resolver.diagnostics.iter().any(Diagnostic::is_error);
     let model = host.filter(|_| valid).map(|host| Model { host, sites });

@@ -1,7 +1,9 @@
 //! Names that become Unix users, groups, PostgreSQL roles and databases, systemd unit names and
-//! nginx zone/upstream names. The character sets are chosen so that every derived name is
-//! unambiguous: site names have no `-` (so `<site>-<service>.service` splits one way only) and
-//! service names have no `_` (so `<site>_<service>` does too).
+//! nginx zone/upstream names. Site names may hold `-` and `_` (Debian's user names do, and so do
+//! real hosts' staging/production pairs: `shop-staging`); service names have no `_`, so
+//! `<site>_<service>` (nginx zones) splits one way only. `<site>-<service>` (units) can be made
+//! twice (site `a-b` with service `c`, site `a` with service `b-c`): `resolve` refuses that
+//! host-wide.
 
 use super::invalid::{Checked, Invalid};
 use super::Validated;
@@ -63,11 +65,17 @@ const RESERVED: &[&str] = &[
 /// Longest Unix user name `useradd` accepts.
 const MAX_LEN: usize = 32;
 
-/// A site name: `[a-z][a-z0-9_]*`, at most 32 characters, not reserved.
+/// A site name: `[a-z][a-z0-9_-]*`, not ending in `-`, at most 32 characters, not reserved.
 pub(super) fn site_name(name: &str) -> Checked<SiteName> {
     identifier("site", name, |c| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
     })?;
+    if name.ends_with('-') {
+        return Err(Invalid::new(
+            format!("site name `{name}` ends with `-`"),
+            "end the name with a letter or digit",
+        ));
+    }
     reserved("site", name)?;
     Ok(SiteName::new(name.to_owned(), Validated::checked()))
 }
@@ -132,10 +140,14 @@ pub(super) fn host_name(name: &str) -> Checked<()> {
 fn identifier(kind: &str, name: &str, allowed: impl Fn(char) -> bool) -> Checked<()> {
     let starts_with_letter = name.chars().next().is_some_and(|c| c.is_ascii_lowercase());
     if !starts_with_letter || !name.chars().all(allowed) || name.len() > MAX_LEN {
-        let extra = if kind == "service" { "`-`" } else { "`_`" };
+        let extra = match kind {
+            "service" => "digits and `-`",
+            "site" => "digits, `-` and `_`",
+            _ => "digits and `_`",
+        };
         return Err(Invalid::new(
             format!("{kind} name `{name}` is not allowed"),
-            format!("start with a lowercase letter, then use lowercase letters, digits and {extra}, at most {MAX_LEN} characters"),
+            format!("start with a lowercase letter, then use lowercase letters, {extra}, at most {MAX_LEN} characters"),
         ));
     }
     Ok(())
@@ -159,11 +171,15 @@ mod tests {
     fn site_names() {
         assert!(site_name("chienstreats").is_ok());
         assert!(site_name("shop_2").is_ok());
+        assert!(site_name("shop-staging").is_ok());
+        assert!(site_name("filter-ical").is_ok());
         for bad in [
             "",
             "Shop",
             "2shop",
-            "my-site",
+            "-site",
+            "site-",
+            "systemd-x",
             "root",
             "postgres",
             "pg_x",

@@ -41,7 +41,7 @@ security_layout
 "$machine/scp.sh" "$S" "$here/server.pl" machine:/root/server.pl
 # shellcheck disable=SC2016  # expanded on the machine
 m 'set -e
-for site in shop crm; do
+for site in shop crm shop-staging; do
   install -d -o $site -g $site -m 0750 /srv/sites/$site/releases/r1
   install -o $site -g $site -m 0640 /root/server.pl /srv/sites/$site/releases/r1/server.pl
   ln -sfn releases/r1 /srv/sites/$site/current
@@ -58,7 +58,7 @@ m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/apply2.log" 2
 check "apply after deploying a release exits 0" test "$rc" = 0
 [[ $rc == 0 ]] || tail -n 40 "$work/apply2.log"
 restarted=$(sed -n 's/^restarted: //p' "$work/apply2.log")
-check "the release starts exactly the enabled units (restarted: $restarted)" test "$restarted" = "crm-app shop-api shop-web"
+check "the release starts exactly the enabled units (restarted: $restarted)" test "$restarted" = "crm-app shop-api shop-web shop-staging-web"
 # (The one expected warning: docs's certificate files do not exist.)
 check "setup.sh's health probes pass" bash -c "! grep '^WARNING' '$work/apply2.log' | grep -qv '^WARNING: docs: /etc/ssl/docs/' && grep -q '^site shop (shop-web): https://shop.test/healthz -> 200' '$work/apply2.log'"
 
@@ -85,6 +85,13 @@ b=$(http crm.test /x)
 check "crm.test (tls none) reaches crm-app as user crm ($b)" test "$b" = "service=app user=crm path=/x"
 b=$(http blog.test /)
 check "blog.test serves its static release ($b)" test "$b" = "blog release r1"
+
+# A hyphenated site: its own user, and its own PostgreSQL role and database.
+b=$(http staging-shop.test /db)
+check "shop-staging runs as its own user with its own database ($b)" test "$b" = "service=web user=shop-staging path=/db
+db=shop-staging@shop-staging"
+b=$(http staging-shop.test '/db?other=shop')
+check "shop-staging cannot reach shop's database ($b)" grep -q 'permission denied for database' <<<"$b"
 
 # blog is a single-page app (spa = true, immutable = ["/assets/"]).
 b=$(http blog.test /app/settings)
@@ -163,7 +170,7 @@ check "blueprint-deploy refuses an unknown site" bash -c "! $(printf '%q ' "${ds
 # next setup.sh must not restart them again for the same release.
 mkdir -p "$work/app" && cp "$here/server.pl" "$work/app/server.pl"
 tar -czf "$work/app.tar.gz" -C "$work/app" .
-for site in shop crm; do
+for site in shop crm shop-staging; do
     check "deploy user: sudo blueprint-deploy $site < release.tar.gz" bash -c "$(printf '%q ' "${dssh[@]}") sudo -n /usr/local/sbin/blueprint-deploy $site <$(printf '%q' "$work/app.tar.gz")"
 done
 sleep 1

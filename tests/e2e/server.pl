@@ -104,7 +104,7 @@ while (my $client = $server->accept) {
         # ?other=NAME: try another database with this site's credentials.
         # The credentials go to psql through its environment, not its argv (visible in ps).
         my ($u, $pw, $h, $p, $db) =
-            ($ENV{DATABASE_URL} // '') =~ m{^postgresql://([^:]+):([^@]*)@([^:/]+):(\d+)/(\w+)$};
+            ($ENV{DATABASE_URL} // '') =~ m{^postgresql://([^:]+):([^@]*)@([^:/]+):(\d+)/([\w-]+)$};
         $db = $1 if $query =~ /^other=(\w+)$/;
         local @ENV{qw(PGUSER PGPASSWORD PGHOST PGPORT PGDATABASE)} = ($u, $pw, $h, $p, $db);
         my $out = qx{psql -X -At -c "SELECT 'db=' || current_user || '\@' || current_database()" 2>&1};

@@ -35,8 +35,10 @@ fn block_start(slot: u16) -> u16 {
     3100 + (slot - 1) * 10
 }
 
+/// `<base>_<i>` or, for odd `i`, `<base>-<i>`: hyphenated site names round-trip too.
 fn site_name(base: String, i: usize) -> String {
-    let name = format!("{base}_{i}");
+    let sep = if i % 2 == 1 { '-' } else { '_' };
+    let name = format!("{base}{sep}{i}");
     if name.starts_with("pg_") || name.starts_with("systemd") {
         format!("x{name}")
     } else {

@@ -1526,7 +1526,7 @@ bp_bind_check() {
 }
 
 bp_summary() {
-    local unit site r code url n=0 i probes=() labels=() urls=()
+    local unit site r code url n=0 i probes=() labels=() urls=() files=() owner
     bp_step "summary"
     # Every probe at once (each may retry for a service still starting), results in order.
     for unit in "${BP_UNITS[@]}"; do
@@ -1580,7 +1580,13 @@ bp_summary() {
     for site in "${BP_RETIRED[@]}"; do
         printf 'site %s was removed from the plan; its services are stopped, its data kept. To delete it:\n' "$site"
         printf '  rm -f /etc/nginx/sites-available/%s.conf /etc/logrotate.d/blueprint-%s\n' "$site" "$site"
-        printf '  rm -f /etc/systemd/system/%s-*.service && systemctl daemon-reload\n' "$site"
+        # Its units by name, from the record: a glob like <site>-*.service would also match
+        # the units of a site named <site>-<more>.
+        files=()
+        while read -r unit owner; do
+            [[ $owner == "$site" ]] && files+=("/etc/systemd/system/$unit.service")
+        done < <(bp_state_read units)
+        ((${#files[@]})) && printf '  rm -f %s && systemctl daemon-reload\n' "${files[*]}"
         printf '  runuser -u postgres -- dropdb --if-exists %s && runuser -u postgres -- dropuser --if-exists %s\n' "$site" "$site"
         printf '  certbot delete --cert-name %s; rm -rf %s/%s\n' "$site" "$BP_TLS" "$site"
         printf '  rm -rf %s/%s %s/%s && userdel %s\n' "$BP_SITES_ROOT" "$site" "$BP_NGINX_LOG_ROOT" "$site" "$site"
