@@ -103,7 +103,10 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(schema_with = "forms::behind")]
     pub behind: Option<SpannedString>,
-    /// `"postgres"`: a role and database of the site's own, reached through `DATABASE_URL`.
+    /// `"postgres"`: a role and database of the site's own, reached through `DATABASE_URL`;
+    /// `"sqlite"`: a database file in the site's state directory, named by `SQLITE_PATH` and
+    /// `DATABASE_URL` (`sqlite:////srv/sites/<site>/shared/data/<site>.sqlite3`), with the
+    /// `sqlite3` tool installed.
     #[serde(default)]
     #[schemars(schema_with = "forms::database", extend("default" = "none"))]
     pub database: Option<SpannedString>,

@@ -72,8 +72,8 @@ pub mod forms {
     /// `database`.
     pub fn database(_: &mut SchemaGenerator) -> Schema {
         let mut schema = one_of_strings(
-            &["postgres", "none"],
-            "`postgres`: a role and a database of the site's own (default `none`).",
+            &["postgres", "sqlite", "none"],
+            "`postgres`: a role and a database of the site's own; `sqlite`: a database file in the site's state directory (default `none`).",
         );
         schema.insert("examples".into(), json!(["postgres"]));
         schema

@@ -3,7 +3,7 @@
 //! place, so the unit's `Environment=`, its `ReadWritePaths=`, the directories setup.sh creates,
 //! the names a site may not redefine and README's table agree by construction.
 
-use super::layout;
+use super::{layout, Database};
 
 /// Variables `run` may name (`$PORT`, `${HOST}`…); systemd expands them from `Environment=`.
 pub const RUN_VARIABLES: [&str; 2] = ["PORT", "HOST"];
@@ -15,7 +15,7 @@ pub const SHARED_WRITABLE: [&str; 5] = ["logs", "uploads", "data", "cache", "hom
 
 /// Names blueprint sets in every unit (plus `DATABASE_URL` with a database); a site's `env`,
 /// `secrets` and `generated_secrets` may not use them.
-pub const RESERVED: [&str; 11] = [
+pub const RESERVED: [&str; 12] = [
     "HOST",
     "HOSTNAME",
     "PORT",
@@ -27,7 +27,29 @@ pub const RESERVED: [&str; 11] = [
     "HOME",
     "TMPDIR",
     "DATABASE_URL",
+    "SQLITE_PATH",
 ];
+
+/// The database file of a site with `database = "sqlite"`, in its state directory.
+pub fn sqlite_path(site: &str) -> String {
+    layout::site_path(site, &["shared/data/", site, ".sqlite3"].concat())
+}
+
+/// What a site's database adds to every unit's environment: for SQLite its file, as a path and
+/// as the URL SQLAlchemy and Django's dj-database-url read (PostgreSQL's `DATABASE_URL` holds
+/// the password, so it lives in the root-only `.env` instead).
+pub fn database_environment(site: &str, database: Database) -> Vec<(&'static str, String)> {
+    match database {
+        Database::Sqlite => {
+            let path = sqlite_path(site);
+            vec![
+                ("DATABASE_URL", ["sqlite:///", &path].concat()),
+                ("SQLITE_PATH", path),
+            ]
+        }
+        Database::Postgres | Database::None => Vec::new(),
+    }
+}
 
 /// The loopback address every service binds.
 pub const LISTEN_HOST: &str = "127.0.0.1";
@@ -73,5 +95,22 @@ mod tests {
         assert!(env.contains(&("PORT", "3101".to_owned())));
         assert!(env.contains(&("HOSTNAME", "127.0.0.1".to_owned())));
         assert!(RUN_VARIABLES.iter().all(|v| RESERVED.contains(v)));
+    }
+
+    #[test]
+    fn a_sqlite_site_gets_its_file_in_its_state_directory() {
+        let env = database_environment("wiki", Database::Sqlite);
+        for (name, _) in &env {
+            assert!(RESERVED.contains(name), "{name} is not reserved");
+        }
+        let path = "/srv/sites/wiki/shared/data/wiki.sqlite3";
+        assert_eq!(
+            env,
+            [
+                ("DATABASE_URL", format!("sqlite:///{path}")),
+                ("SQLITE_PATH", path.to_owned())
+            ]
+        );
+        assert!(database_environment("shop", Database::Postgres).is_empty());
     }
 }

@@ -140,6 +140,8 @@ pub enum Cdn {
 pub enum Database {
     /// Own PostgreSQL role and database.
     Postgres,
+    /// A database file in the site's state directory.
+    Sqlite,
     /// No database.
     None,
 }

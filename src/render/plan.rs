@@ -103,10 +103,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                     Tls::None => "**none (HTTP only)**".to_owned(),
                     Tls::Files { cert, .. } => format!("files (`{cert}`)"),
                 },
-                database: if site.database == Database::Postgres {
-                    "PostgreSQL"
-                } else {
-                    "—"
+                database: match site.database {
+                    Database::Postgres => "PostgreSQL",
+                    Database::Sqlite => "SQLite (`shared/data/<site>.sqlite3`)",
+                    Database::None => "—",
                 },
                 static_dir: site
                     .static_dir

@@ -99,6 +99,7 @@ impl PlanArrays {
             arrays.site_tls_key.insert(name, key);
             let database = match site.database {
                 Database::Postgres => "postgres",
+                Database::Sqlite => "sqlite",
                 Database::None => "none",
             };
             arrays.site_database.insert(name, database);
@@ -144,6 +145,10 @@ fn packages(model: &Model) -> Vec<&str> {
     }
     if model.sites.iter().any(|s| s.database == Database::Postgres) {
         packages.push("postgresql");
+    }
+    if model.sites.iter().any(|s| s.database == Database::Sqlite) {
+        // The site's own tool for its database (inspection, `.backup`), not needed by the app.
+        packages.push("sqlite3");
     }
     if host.firewall {
         packages.push("ufw");

@@ -59,6 +59,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             database: site.database == Database::Postgres,
             contract: contract::environment(&site.name, svc.port)
                 .into_iter()
+                .chain(contract::database_environment(&site.name, site.database))
                 .map(|(k, v)| [k, "=", &v].concat())
                 .collect(),
             env: &env,

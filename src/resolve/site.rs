@@ -77,6 +77,7 @@ impl Resolver<'_> {
             None => Some(Database::None),
             Some(db) => match db.get_ref().as_str() {
                 "postgres" => Some(Database::Postgres),
+                "sqlite" => Some(Database::Sqlite),
                 "none" => Some(Database::None),
                 other => {
                     self.report(
@@ -84,8 +85,8 @@ impl Resolver<'_> {
                         Invalid::new(
                             format!("unknown database `{other}`"),
                             format!(
-                                "{}use `\"postgres\"` or `\"none\"`",
-                                suggest::hint(other, ["postgres", "none"])
+                                "{}use `\"postgres\"`, `\"sqlite\"` or `\"none\"`",
+                                suggest::hint(other, ["postgres", "sqlite", "none"])
                             ),
                         ),
                     );

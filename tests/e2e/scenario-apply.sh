@@ -41,7 +41,7 @@ security_layout
 "$machine/scp.sh" "$S" "$here/server.pl" machine:/root/server.pl
 # shellcheck disable=SC2016  # expanded on the machine
 m 'set -e
-for site in shop crm shop-staging; do
+for site in shop crm shop-staging wiki; do
   install -d -o $site -g $site -m 0750 /srv/sites/$site/releases/r1
   install -o $site -g $site -m 0640 /root/server.pl /srv/sites/$site/releases/r1/server.pl
   ln -sfn releases/r1 /srv/sites/$site/current
@@ -58,7 +58,7 @@ m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/apply2.log" 2
 check "apply after deploying a release exits 0" test "$rc" = 0
 [[ $rc == 0 ]] || tail -n 40 "$work/apply2.log"
 restarted=$(sed -n 's/^restarted: //p' "$work/apply2.log")
-check "the release starts exactly the enabled units (restarted: $restarted)" test "$restarted" = "crm-app shop-api shop-web shop-staging-web"
+check "the release starts exactly the enabled units (restarted: $restarted)" test "$restarted" = "crm-app shop-api shop-web shop-staging-web wiki-app"
 # (The one expected warning: docs's certificate files do not exist.)
 check "setup.sh's health probes pass" bash -c "! grep '^WARNING' '$work/apply2.log' | grep -qv '^WARNING: docs: /etc/ssl/docs/' && grep -q '^site shop (shop-web): https://shop.test/healthz -> 200' '$work/apply2.log'"
 
@@ -92,6 +92,16 @@ check "shop-staging runs as its own user with its own database ($b)" test "$b" =
 db=shop-staging@shop-staging"
 b=$(http staging-shop.test '/db?other=shop')
 check "shop-staging cannot reach shop's database ($b)" grep -q 'permission denied for database' <<<"$b"
+
+# A SQLite site: its service writes its database file, which is the site user's and outlives
+# the process (a second request sees the first row).
+http wiki.test /sqlite >/dev/null
+b=$(http wiki.test /sqlite)
+check "wiki writes its SQLite database in its state directory ($b)" test "$b" = "service=app user=wiki path=/sqlite
+rows=2
+url=sqlite:////srv/sites/wiki/shared/data/wiki.sqlite3"
+owner=$(m 'stat -c "%U %a" /srv/sites/wiki/shared/data/wiki.sqlite3')
+check "the SQLite file belongs to the site user, not readable by others (UMask 0027: $owner)" test "$owner" = "wiki 640"
 
 # blog is a single-page app (spa = true, immutable = ["/assets/"]).
 b=$(http blog.test /app/settings)

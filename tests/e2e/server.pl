@@ -99,6 +99,18 @@ while (my $client = $server->accept) {
         $body .= 'env-rename=' . (rename("/srv/sites/$user/shared/.env", "/srv/sites/$user/shared/moved") ? 'done' : 'denied') . "\n";
         $body .= 'shared-symlink=' . (symlink('/etc/shadow', "/srv/sites/$user/shared/planted") ? 'planted' : 'denied') . "\n";
     }
+    if ($path =~ m{/sqlite$}) {
+        # database = "sqlite": one more row in the site's database file, as the site user.
+        my $sql = "CREATE TABLE IF NOT EXISTS hits(n INTEGER); INSERT INTO hits VALUES (1); SELECT 'rows=' || count(*) FROM hits;";
+        my $out = '';
+        if (open my $fh, '-|', 'sqlite3', $ENV{SQLITE_PATH} // '/nonexistent', $sql) {
+            local $/;
+            $out = <$fh> // '';
+            close $fh;
+        }
+        $out =~ s/\s+$//;
+        $body .= "$out\nurl=" . ($ENV{DATABASE_URL} // '-') . "\n";
+    }
     if ($path =~ m{/db(?:\?(.*))?$}) {
         my $query = $1 // '';
         # ?other=NAME: try another database with this site's credentials.
