@@ -156,6 +156,43 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawService>")]
     pub services: BTreeMap<SpannedString, Spanned<RawService>>,
+    /// Commands run on a schedule: a `<site>-<job>.service` run by a `<site>-<job>.timer`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawJob>")]
+    pub jobs: BTreeMap<SpannedString, Spanned<RawJob>>,
+}
+
+/// A command of a site run on a schedule, keyed by its name (`[a-z][a-z0-9-]*`, not one of the
+/// site's services): the unit `<site>-<job>.service`, run by `<site>-<job>.timer` as the site's
+/// user, with the site's environment and the services' sandbox, in its current release.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawJob {
+    /// The command, as a service's `run` (no `$PORT`: a job listens on nothing).
+    #[schemars(schema_with = "forms::run")]
+    pub run: Spanned<toml::Value>,
+    /// When it runs, a systemd calendar event: `hourly`, `daily`, `weekly`, `Mon..Fri 08:00`,
+    /// `*-*-* 03:30` (the host's local time, or end with ` UTC`). A run missed while the host
+    /// was off happens at boot; each run starts up to five minutes late, at random, so jobs of
+    /// many sites do not start at once.
+    #[schemars(with = "String", example = &"daily")]
+    pub schedule: SpannedString,
+    /// The longest one run may take before systemd stops it.
+    #[schemars(with = "Option<String>", example = &"30m", extend("default" = "1h"))]
+    pub timeout: Option<SpannedString>,
+    /// `false`: the timer is installed but not enabled.
+    #[schemars(example = true, extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// As a service's `runtime`.
+    #[serde(default)]
+    #[schemars(schema_with = "forms::runtime")]
+    pub runtime: Option<SpannedString>,
+    /// systemd `MemoryMax=` of the job's unit.
+    #[schemars(with = "Option<String>", example = &"512M", extend("default" = "1G"))]
+    pub memory_max: Option<SpannedString>,
+    /// systemd `CPUQuota=` of the job's unit.
+    #[schemars(with = "Option<String>", example = &"50%", extend("default" = "100%"))]
+    pub cpu_quota: Option<SpannedString>,
 }
 
 /// One process of a site, keyed by its name (`[a-z][a-z0-9-]*`): the unit

@@ -94,3 +94,8 @@ declare -A BP_UNIT_SITE=([chienstreats-api]=chienstreats [chienstreats-frontend]
 declare -A BP_UNIT_ENABLED=([chienstreats-api]=0 [chienstreats-frontend]=1)
 declare -A BP_UNIT_PORT=([chienstreats-api]=4000 [chienstreats-frontend]=3101)
 declare -A BP_UNIT_HEALTH=([chienstreats-api]='' [chienstreats-frontend]=/)
+
+# Jobs: unit name (the .timer runs the .service) → site, enabled flag.
+BP_TIMERS=()
+declare -A BP_TIMER_SITE=()
+declare -A BP_TIMER_ENABLED=()

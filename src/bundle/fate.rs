@@ -51,6 +51,8 @@ pub enum Action {
     None,
     /// `systemctl daemon-reload`, then restart this unit (name without `.service`).
     RestartUnit(String),
+    /// systemd re-reads its units; nothing restarts (a job's service, started by its timer).
+    DaemonReload,
     /// Reload nginx (the file is part of its validated tree).
     ReloadNginx,
     /// Restart sshd (or its socket on Ubuntu 24.04).
@@ -107,6 +109,7 @@ impl Fate {
         let actions = match &self.on_change {
             Action::None => "-".to_owned(),
             Action::RestartUnit(unit) => ["daemon-reload,restart-", unit].concat(),
+            Action::DaemonReload => "daemon-reload".to_owned(),
             Action::ReloadNginx => "nginx-reload".to_owned(),
             Action::RestartSsh => "ssh-reload".to_owned(),
             Action::RestartFail2ban => "fail2ban-restart".to_owned(),

@@ -79,6 +79,17 @@ pub fn environment(site: &str, port: u16) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The names of [`environment`] that say where to listen: a job (which listens on nothing)
+/// gets the rest.
+const ADDRESS: [&str; 5] = ["HOST", "HOSTNAME", "PORT", "UVICORN_HOST", "UVICORN_PORT"];
+
+/// The environment of a job of `site`: [`environment`] without the address.
+pub fn job_environment(site: &str) -> Vec<(&'static str, String)> {
+    let mut env = environment(site, 0);
+    env.retain(|(name, _)| !ADDRESS.contains(name));
+    env
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,6 +91,31 @@ pub struct Site {
     pub headers: BTreeMap<String, String>,
     /// Services, sorted by name.
     pub services: Vec<Service>,
+    /// Scheduled jobs, sorted by name.
+    pub jobs: Vec<Job>,
+}
+
+/// A command of a site run by a timer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    /// Job name.
+    pub name: ServiceName,
+    /// Its units, `<site>-<name>` (`.service` and `.timer` on the host).
+    pub unit: UnitName,
+    /// The command line: absolute executable, then arguments.
+    pub argv: Vec<String>,
+    /// The distribution package that provides the executable, when it is a system one.
+    pub package: Option<&'static str>,
+    /// systemd calendar event (`OnCalendar=`), checked.
+    pub schedule: String,
+    /// `TimeoutStartSec=`, checked.
+    pub timeout: String,
+    /// Whether the timer is enabled.
+    pub enabled: bool,
+    /// Runtime family, which decides the sandbox relaxations.
+    pub runtime: Runtime,
+    /// cgroup limits.
+    pub limits: Limits,
 }
 
 /// How a site gets its certificate.

@@ -64,6 +64,9 @@ struct PlanArrays {
     unit_enabled: ShAssoc,
     unit_port: ShAssoc,
     unit_health: ShAssoc,
+    timers: ShWords,
+    timer_site: ShAssoc,
+    timer_enabled: ShAssoc,
 }
 
 impl PlanArrays {
@@ -121,6 +124,13 @@ impl PlanArrays {
                     .insert(unit, if svc.enabled { "1" } else { "0" });
                 arrays.unit_port.insert(unit, &svc.port.to_string());
                 arrays.unit_health.insert(unit, health);
+            }
+            for job in &site.jobs {
+                arrays.timers.push(&job.unit);
+                arrays.timer_site.insert(&job.unit, name);
+                arrays
+                    .timer_enabled
+                    .insert(&job.unit, if job.enabled { "1" } else { "0" });
             }
         }
         arrays

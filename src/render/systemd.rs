@@ -1,4 +1,5 @@
-//! systemd artifacts: one hardened `<site>-<service>.service` per service.
+//! systemd artifacts: one hardened `<site>-<service>.service` per service, and per job a
+//! `<site>-<job>.service` (oneshot, the same sandbox) with the `<site>-<job>.timer` that runs it.
 
 use serde::Serialize;
 
@@ -33,11 +34,28 @@ struct UnitView<'a> {
     read_write: &'a [String],
     release_writable: bool,
     service: ServiceView<'a>,
+    /// Set for a job's unit: a oneshot the timer starts, with no port and no `[Install]`.
+    job: Option<JobView<'a>>,
 }
 view_of!(UnitView<'_> => SystemdService);
 
+#[derive(Serialize)]
+struct JobView<'a> {
+    timeout: &'a str,
+    schedule: &'a str,
+}
+
+#[derive(Serialize)]
+struct TimerView<'a> {
+    site: &'a str,
+    job: &'a str,
+    unit: &'a str,
+    schedule: &'a str,
+}
+view_of!(TimerView<'_> => SystemdTimer);
+
 /// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
-pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
+pub(super) fn render_site<'a>(renderer: &Renderer, site: &'a Site, bundle: &mut Bundle) {
     // The same for every unit of the site: built once.
     let env: Vec<String> = site.env.iter().map(|(k, v)| [k, "=", v].concat()).collect();
     let root = layout::site_root(&site.name);
@@ -52,20 +70,31 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             .concat()
         }))
         .collect();
+    let contract = |port: Option<u16>| -> Vec<String> {
+        let process = match port {
+            Some(port) => contract::environment(&site.name, port),
+            None => contract::job_environment(&site.name),
+        };
+        process
+            .into_iter()
+            .chain(contract::database_environment(&site.name, site.database))
+            .map(|(k, v)| [k, "=", &v].concat())
+            .collect()
+    };
+    let unit_view = |service: ServiceView<'a>, contract: Vec<String>, job| UnitView {
+        site: &site.name,
+        root: &root,
+        database: site.database == Database::Postgres,
+        contract,
+        env: &env,
+        read_write: &read_write,
+        release_writable: !site.writable.is_empty(),
+        service,
+        job,
+    };
     for svc in &site.services {
-        let view = UnitView {
-            site: &site.name,
-            root: &root,
-            database: site.database == Database::Postgres,
-            contract: contract::environment(&site.name, svc.port)
-                .into_iter()
-                .chain(contract::database_environment(&site.name, site.database))
-                .map(|(k, v)| [k, "=", &v].concat())
-                .collect(),
-            env: &env,
-            read_write: &read_write,
-            release_writable: !site.writable.is_empty(),
-            service: ServiceView {
+        let view = unit_view(
+            ServiceView {
                 name: &svc.name,
                 port: svc.port,
                 argv: &svc.argv,
@@ -73,13 +102,50 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 runtime_needs_wx: svc.runtime.needs_wx_memory(),
                 limits: &svc.limits,
             },
-        };
+            contract(Some(svc.port)),
+            None,
+        );
         let unit = &svc.unit;
         let path = ["/etc/systemd/system/", unit, ".service"].concat();
         bundle.add_host_file(
             &path,
             renderer.render(&view),
             Fate::root(0o644).then(Action::RestartUnit(unit.to_string())),
+        );
+    }
+    for job in &site.jobs {
+        let view = unit_view(
+            ServiceView {
+                name: &job.name,
+                port: 0,
+                argv: &job.argv,
+                runtime: job.runtime.id(),
+                runtime_needs_wx: job.runtime.needs_wx_memory(),
+                limits: &job.limits,
+            },
+            contract(None),
+            Some(JobView {
+                timeout: &job.timeout,
+                schedule: &job.schedule,
+            }),
+        );
+        let unit = &job.unit;
+        // The service only re-read: its timer starts it, setup.sh never does.
+        bundle.add_host_file(
+            &["/etc/systemd/system/", unit, ".service"].concat(),
+            renderer.render(&view),
+            Fate::root(0o644).then(Action::DaemonReload),
+        );
+        let timer = TimerView {
+            site: &site.name,
+            job: &job.name,
+            unit,
+            schedule: &job.schedule,
+        };
+        bundle.add_host_file(
+            &["/etc/systemd/system/", unit, ".timer"].concat(),
+            renderer.render(&timer),
+            Fate::root(0o644).then(Action::RestartUnit([unit, ".timer"].concat())),
         );
     }
 }

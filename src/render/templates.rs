@@ -62,8 +62,10 @@ pub enum Template {
     NginxProxy,
     /// Cloudflare real-IP snippet.
     NginxCloudflare,
-    /// `<site>-<service>.service`.
+    /// `<site>-<service>.service`, and a job's `<site>-<job>.service`.
     SystemdService,
+    /// `<site>-<job>.timer`.
+    SystemdTimer,
     /// `/etc/logrotate.d/blueprint-<site>`.
     Logrotate,
     /// `sql/<site>.sql`.
@@ -90,7 +92,7 @@ pub enum Template {
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 20] = [
+    pub const ALL: [Template; 21] = [
         Template::SetupSh,
         Template::PlanSh,
         Template::PlanMd,
@@ -100,6 +102,7 @@ impl Template {
         Template::NginxProxy,
         Template::NginxCloudflare,
         Template::SystemdService,
+        Template::SystemdTimer,
         Template::Logrotate,
         Template::SqlSite,
         Template::SqlHost,
@@ -130,6 +133,7 @@ impl Template {
             Template::NginxProxy => t!("nginx/proxy.conf.j2"),
             Template::NginxCloudflare => t!("nginx/cloudflare.conf.j2"),
             Template::SystemdService => t!("systemd/service.j2"),
+            Template::SystemdTimer => t!("systemd/timer.j2"),
             Template::Logrotate => t!("logrotate/site.j2"),
             Template::SqlSite => t!("sql/site.sql.j2"),
             Template::SqlHost => t!("sql/host.sql.j2"),

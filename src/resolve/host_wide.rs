@@ -107,30 +107,45 @@ impl Resolver<'_> {
         plan
     }
 
-    /// Two services may not make the same unit name: site `a-b` with service `c` and site `a`
-    /// with service `b-c` would both be `a-b-c.service`.
+    /// Two services or jobs may not make the same unit name: site `a-b` with service `c` and
+    /// site `a` with service `b-c` would both be `a-b-c.service`, and so would a job `c` of
+    /// site `a-b`.
     pub(super) fn unique_units(&mut self, raw: &RawConfig, sites: &[Site]) {
-        let mut units: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+        let mut units: BTreeMap<&str, (&str, &str, &str)> = BTreeMap::new();
         for site in sites {
-            for svc in &site.services {
-                let Some((first_site, first_svc)) =
-                    units.insert(&svc.unit, (&site.name, &svc.name))
+            let processes = site
+                .services
+                .iter()
+                .map(|s| ("service", &s.name, &s.unit))
+                .chain(site.jobs.iter().map(|j| ("job", &j.name, &j.unit)));
+            for (kind, name, unit) in processes {
+                let Some((first_kind, first_site, first)) =
+                    units.insert(unit, (kind, &site.name, name))
                 else {
                     continue;
                 };
                 let span = raw
                     .sites
                     .get(site.name.as_str())
-                    .and_then(|s| s.get_ref().services.get_key_value(svc.name.as_str()))
-                    .map_or(0..0, |(key, _)| key.span());
+                    .and_then(|s| {
+                        let s = s.get_ref();
+                        match kind {
+                            "job" => s.jobs.get_key_value(name.as_str()).map(|(k, _)| k.span()),
+                            _ => s
+                                .services
+                                .get_key_value(name.as_str())
+                                .map(|(k, _)| k.span()),
+                        }
+                    })
+                    .unwrap_or(0..0);
                 self.report(
                     span,
                     Invalid::new(
                         format!(
-                            "service `{}` of site `{}` makes the unit `{}.service`, as service `{first_svc}` of site `{first_site}` does",
-                            svc.name, site.name, svc.unit
+                            "{kind} `{name}` of site `{}` makes the unit `{unit}.service`, as {first_kind} `{first}` of site `{first_site}` does",
+                            site.name
                         ),
-                        "rename one of the two services (or sites): a unit name must say which site and service it is",
+                        "rename one of the two (or a site): a unit name must say which site and process it is",
                     ),
                 );
             }

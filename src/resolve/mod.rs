@@ -6,14 +6,17 @@
 //! span of the value that caused it, so one run of `blueprint check` shows everything to fix.
 
 mod admin_keys;
+mod calendar;
 mod command;
 mod domain;
+mod duration;
 mod email;
 mod env;
 mod headers;
 mod host;
 mod host_wide;
 mod invalid;
+mod job;
 mod limits;
 mod names;
 mod packages;
@@ -21,6 +24,7 @@ mod paths;
 mod port_range;
 mod portable;
 mod ports;
+mod process;
 mod rate;
 mod service;
 mod serving;

@@ -7,10 +7,10 @@ use toml::Spanned;
 
 use super::invalid::Invalid;
 use super::port_range::{port_invalid, port_unusable};
-use super::{command, limits, names, packages, rate, serving, url_path, Resolver};
-use crate::model::{Host, Runtime, Service, SiteName};
+use super::process::RawLimits;
+use super::{names, rate, serving, url_path, Resolver};
+use crate::model::{Host, Service, SiteName};
 use crate::raw::{RawService, RawSite, SpannedString};
-use crate::suggest;
 
 impl Resolver<'_> {
     pub(super) fn service(
@@ -24,12 +24,7 @@ impl Resolver<'_> {
         let svc = raw.get_ref();
         let checked_name = self.check(name.span(), names::service_name(name.get_ref()));
         let name_ok = checked_name.is_some();
-        let argv = self.check(svc.run.span(), command::command(svc.run.get_ref()));
-        let package = argv.as_ref().and_then(|argv| {
-            let (os, listed) = host.map_or((None, &[][..]), |h| (Some(h.os), &h.packages[..]));
-            let provided = packages::executable_package(&argv[0], os, listed);
-            self.check(svc.run.span(), provided)
-        });
+        let (argv, package) = self.process_command(&svc.run, host);
         let route = svc.route.as_ref().and_then(|r| {
             self.check(r.span(), url_path::url_path("route", r.get_ref()))
                 .map(|()| r.get_ref().clone())
@@ -75,45 +70,15 @@ impl Resolver<'_> {
                     .map(Some)
             }
         };
-        let runtime = match &svc.runtime {
-            Some(r) => Runtime::from_id(r.get_ref()).or_else(|| {
-                let known: Vec<_> = Runtime::ALL
-                    .iter()
-                    .map(|r| format!("`{}`", r.id()))
-                    .collect();
-                self.report(
-                    r.span(),
-                    Invalid::new(
-                        format!("unknown runtime `{}`", r.get_ref()),
-                        format!(
-                            "{}use one of {}",
-                            suggest::hint(r.get_ref(), Runtime::ALL.iter().map(|r| r.id())),
-                            known.join(", ")
-                        ),
-                    ),
-                );
-                None
-            }),
-            None => argv.as_ref().map(|a| Runtime::infer(&a[0])),
-        };
-        let limits = match limits::limits(
-            svc.memory_max.as_ref().map(|s| s.get_ref().as_str()),
-            svc.cpu_quota.as_ref().map(|s| s.get_ref().as_str()),
-            svc.tasks_max.as_ref().map(|t| *t.get_ref()),
-        ) {
-            Ok(limits) => Some(limits),
-            Err(wrong) => {
-                for (field, invalid) in wrong {
-                    let span = match field {
-                        limits::Field::MemoryMax => svc.memory_max.as_ref().map(Spanned::span),
-                        limits::Field::CpuQuota => svc.cpu_quota.as_ref().map(Spanned::span),
-                        limits::Field::TasksMax => svc.tasks_max.as_ref().map(Spanned::span),
-                    };
-                    self.report(span.unwrap_or_else(|| raw.span()), invalid);
-                }
-                None
-            }
-        };
+        let runtime = self.process_runtime(svc.runtime.as_ref(), argv.as_ref());
+        let limits = self.process_limits(
+            &RawLimits {
+                memory_max: svc.memory_max.as_ref(),
+                cpu_quota: svc.cpu_quota.as_ref(),
+                tasks_max: svc.tasks_max.as_ref(),
+            },
+            raw.span(),
+        );
         // Checked here as well as in `assign_ports`, which sees only services that resolved: a
         // wrong port must not hide behind another mistake of the same service.
         let port_ok = match &svc.port {

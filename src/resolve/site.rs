@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::host_wide::PortPlan;
 use super::invalid::Invalid;
 use super::{domain, env, headers, limits, names, paths, ports, serving, Resolver};
-use crate::model::{Cdn, Database, Host, Service, Site};
+use crate::model::{Cdn, Database, Host, Job, Service, Site};
 use crate::raw::{RawSite, SpannedString};
 use crate::suggest;
 
@@ -177,6 +177,11 @@ impl Resolver<'_> {
                 self.service(n, s, host, port.copied(), checked_name.as_ref())
             })
             .collect();
+        let jobs: Vec<Job> = raw_site
+            .jobs
+            .iter()
+            .filter_map(|(n, j)| self.job(n, j, host, checked_name.as_ref()))
+            .collect();
         self.routes_within_site(raw_site, static_dir.is_some());
         if raw_site.services.is_empty() && raw_site.static_dir.is_none() {
             self.report(
@@ -188,7 +193,7 @@ impl Resolver<'_> {
             );
         }
 
-        if services.len() != raw_site.services.len() {
+        if services.len() != raw_site.services.len() || jobs.len() != raw_site.jobs.len() {
             return None;
         }
         Some(Site {
@@ -209,6 +214,7 @@ impl Resolver<'_> {
             client_max_body_size,
             headers: site_headers,
             services,
+            jobs,
         })
     }
 

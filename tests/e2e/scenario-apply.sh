@@ -103,6 +103,21 @@ url=sqlite:////srv/sites/wiki/shared/data/wiki.sqlite3"
 owner=$(m 'stat -c "%U %a" /srv/sites/wiki/shared/data/wiki.sqlite3')
 check "the SQLite file belongs to the site user, not readable by others (UMask 0027: $owner)" test "$owner" = "wiki 640"
 
+# wiki's jobs: their timers are listed, a run writes as the site user (with no port), a failed
+# run is reported by the next setup.sh without counting as a change.
+timers=$(m 'systemctl list-timers --all --no-legend wiki-nightly.timer wiki-broken.timer | wc -l')
+check "the jobs' timers are active and listed ($timers)" test "$timers" = 2
+rc=0; m 'systemctl start wiki-nightly.service' || rc=$?
+ran=$(m 'stat -c %U /srv/sites/wiki/shared/data/job-ran; cat /srv/sites/wiki/shared/data/job-ran')
+check "a job run by its unit writes as the site user, with no port ($rc: $ran)" test "$rc $ran" = "0 wiki
+user=wiki port=-"
+m 'systemctl start wiki-broken.service' >/dev/null 2>&1 || true
+m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/job.log" 2>&1 || true
+check "setup.sh reports the failed job and still changes nothing" bash -c "grep -q '^WARNING: job wiki-broken failed its last run' '$work/job.log' && grep -qx 'no changes' '$work/job.log'"
+rc=0; m 'cd /root/bundle && bash setup.sh --check' >"$work/job-check.log" 2>&1 || rc=$?
+check "--check warns about the failed job but finds no drift (exit $rc)" bash -c "test $rc = 0 && grep -q 'warning: job wiki-broken failed' '$work/job-check.log'"
+m 'systemctl reset-failed wiki-broken.service'
+
 # blog is a single-page app (spa = true, immutable = ["/assets/"]).
 b=$(http blog.test /app/settings)
 check "spa: a deep link gets index.html ($b)" test "$b" = "blog release r1"

@@ -8,13 +8,23 @@
 # another port, .../plant plants symlinks where root once opened files, .../headers shows the
 # proxy headers the app received. .../ws with `Upgrade: websocket` answers 101 and echoes lines.
 #   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
+#   perl server.pl job|fail       runs once, as a scheduled job
 use strict;
 use warnings;
 use IO::Socket::INET;
 
 my $service = $ARGV[0] // 'app';
-my $port = $ENV{PORT} or die "PORT is not set\n";
 my $user = getpwuid($<) // $<;
+# As a scheduled job: `job` leaves a file in the state directory saying who ran it and where,
+# `fail` exits 1.
+if ($service eq 'job') {
+    open my $out, '>', "$ENV{STATE_DIRECTORY}/job-ran" or die "job: $!\n";
+    print $out "user=$user port=" . ($ENV{PORT} // '-') . "\n";
+    close $out;
+    exit 0;
+}
+exit 1 if $service eq 'fail';
+my $port = $ENV{PORT} or die "PORT is not set\n";
 my $server = IO::Socket::INET->new(
     LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 64, ReuseAddr => 1, Proto => 'tcp',
 ) or die "listen 127.0.0.1:$port: $!\n";

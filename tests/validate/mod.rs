@@ -9,6 +9,7 @@
 //! naming the file, so a check that can never fail is caught.
 
 mod bash;
+mod calendar;
 mod gixy;
 mod host;
 mod logrotate;

@@ -139,9 +139,12 @@ bp_state_line() {
 # Every unit's enablement and activity from one systemctl call (a call costs ~10 ms), by unit
 # name without `.service`: BP_UNIT_FILE_STATE (enabled, disabled, …), BP_UNIT_ACTIVE (active, …).
 declare -A BP_UNIT_FILE_STATE=() BP_UNIT_ACTIVE=()
-bp_unit_states() {
-    local key value id='' file='' active=''
+bp_unit_states() { # bp_unit_states NAME...: a service's name without .service, a timer's with .timer
+    local key value id='' file='' active='' names=() name
     (($#)) || return 0
+    for name in "$@"; do
+        if [[ $name == *.timer ]]; then names+=("$name"); else names+=("$name.service"); fi
+    done
     while IFS='=' read -r key value; do
         case $key in
         Id) id=${value%.service} ;;
@@ -155,7 +158,7 @@ bp_unit_states() {
             id='' file='' active=''
             ;;
         esac
-    done < <(systemctl show -p Id -p UnitFileState -p ActiveState -- "${@/%/.service}" 2>/dev/null; echo)
+    done < <(systemctl show -p Id -p UnitFileState -p ActiveState -- "${names[@]}" 2>/dev/null; echo)
 }
 bp_unit_enabled() { [[ ${BP_UNIT_FILE_STATE[$1]-} == enabled || ${BP_UNIT_FILE_STATE[$1]-} == enabled-runtime ]]; }
 bp_unit_active() { [[ ${BP_UNIT_ACTIVE[$1]-} == active || ${BP_UNIT_ACTIVE[$1]-} == reloading ]]; }
@@ -1176,8 +1179,9 @@ bp_systemd() {
         systemctl daemon-reload
         bp_pending_clear daemon-reload
     fi
-    bp_unit_states "${BP_UNITS[@]}" "${BP_HOST_UNITS[@]}"
+    bp_unit_states "${BP_UNITS[@]}" "${BP_HOST_UNITS[@]}" "${BP_TIMERS[@]}" "${BP_TIMERS[@]/%/.timer}"
     bp_host_units
+    bp_timers
     if ((BP_CHECK)); then
         for unit in "${BP_UNITS[@]}"; do
             if [[ ${BP_UNIT_ENABLED[$unit]} == 1 ]]; then
@@ -1261,11 +1265,12 @@ bp_systemd() {
     line=$(
         {
             for unit in "${BP_UNITS[@]}"; do printf '%s %s\n' "$unit" "${BP_UNIT_SITE[$unit]}"; done
+            for unit in "${BP_TIMERS[@]}"; do printf '%s.timer %s\n' "$unit" "${BP_TIMER_SITE[$unit]}"; done
             # Units of removed sites stay recorded until their site is deleted by hand.
             while read -r line; do
                 [[ -n $line ]] || continue
                 unit=${line%% *}
-                bp_in_list "$unit" "${BP_UNITS[@]}" || printf '%s\n' "$line"
+                bp_planned_unit "$unit" || printf '%s\n' "$line"
             done < <(bp_state_read units)
         } | LC_ALL=C sort -u
     )
@@ -1295,7 +1300,56 @@ bp_host_units() {
     done
 }
 
+# Jobs: each timer enabled and active (or disabled and stopped), restarted when its file changed.
+# The job's own service is never started here (its timer does that); a failed last run is said.
+bp_timers() {
+    local unit timer
+    for unit in "${BP_TIMERS[@]}"; do
+        timer=$unit.timer
+        if [[ ${BP_UNIT_ACTIVE[$unit]-} == failed ]]; then
+            bp_warn "job $unit failed its last run (journalctl -u $unit.service; systemctl reset-failed $unit.service clears this)"
+        fi
+        if ((BP_CHECK)); then
+            if [[ ${BP_TIMER_ENABLED[$unit]} == 1 ]]; then
+                bp_unit_enabled "$timer" || bp_drift "$timer is not enabled"
+                bp_unit_active "$timer" || bp_drift "$timer is not active"
+            else
+                ! bp_unit_enabled "$timer" || bp_drift "$timer is enabled but disabled in the plan"
+            fi
+            ! bp_pending "restart-$timer" || bp_drift "$timer has a pending restart"
+            continue
+        fi
+        if [[ ${BP_TIMER_ENABLED[$unit]} != 1 ]]; then
+            if bp_unit_enabled "$timer"; then
+                systemctl disable -q "$timer"
+                BP_CHANGES+=("disabled $timer")
+            fi
+            if bp_unit_active "$timer"; then
+                systemctl stop "$timer"
+                BP_CHANGES+=("stopped $timer")
+            fi
+            bp_pending_clear "restart-$timer"
+            continue
+        fi
+        if ! bp_unit_enabled "$timer"; then
+            systemctl enable -q "$timer"
+            BP_CHANGES+=("enabled $timer")
+        fi
+        if bp_pending "restart-$timer" || ! bp_unit_active "$timer"; then
+            systemctl restart "$timer" || bp_warn "$timer failed to start (journalctl -u $timer)"
+            BP_RESTARTED+=("$timer")
+            bp_pending_clear "restart-$timer"
+        fi
+    done
+}
+
 # --- 8. removed sites and units ---------------------------------------------------------------
+
+# Whether a name of the units record (a service without .service, a timer with .timer) is in
+# the plan.
+bp_planned_unit() {
+    if [[ $1 == *.timer ]]; then bp_in_list "${1%.timer}" "${BP_TIMERS[@]}"; else bp_in_list "$1" "${BP_UNITS[@]}"; fi
+}
 
 bp_retire() {
     local line unit site
@@ -1304,17 +1358,19 @@ bp_retire() {
     while read -r line; do
         [[ -n $line ]] || continue
         unit=${line%% *}
-        bp_in_list "$unit" "${BP_UNITS[@]}" && continue
-        if systemctl is-enabled -q "$unit.service" 2>/dev/null; then
-            if ((BP_CHECK)); then bp_drift "$unit.service is no longer in the plan but enabled"; else
-                systemctl disable -q "$unit.service"
-                BP_CHANGES+=("disabled $unit.service (removed from the plan)")
+        bp_planned_unit "$unit" && continue
+        # A recorded timer carries its suffix; a service does not.
+        [[ $unit == *.timer ]] || unit=$unit.service
+        if systemctl is-enabled -q "$unit" 2>/dev/null; then
+            if ((BP_CHECK)); then bp_drift "$unit is no longer in the plan but enabled"; else
+                systemctl disable -q "$unit"
+                BP_CHANGES+=("disabled $unit (removed from the plan)")
             fi
         fi
-        if systemctl is-active -q "$unit.service"; then
-            if ((BP_CHECK)); then bp_drift "$unit.service is no longer in the plan but running"; else
-                systemctl stop "$unit.service"
-                BP_CHANGES+=("stopped $unit.service (removed from the plan)")
+        if systemctl is-active -q "$unit"; then
+            if ((BP_CHECK)); then bp_drift "$unit is no longer in the plan but running"; else
+                systemctl stop "$unit"
+                BP_CHANGES+=("stopped $unit (removed from the plan)")
             fi
         fi
     done < <(bp_state_read units)
@@ -1584,7 +1640,10 @@ bp_summary() {
         # the units of a site named <site>-<more>.
         files=()
         while read -r unit owner; do
-            [[ $owner == "$site" ]] && files+=("/etc/systemd/system/$unit.service")
+            [[ $owner == "$site" ]] || continue
+            # A job's timer and its service.
+            [[ $unit == *.timer ]] && files+=("/etc/systemd/system/$unit") && unit=${unit%.timer}
+            files+=("/etc/systemd/system/$unit.service")
         done < <(bp_state_read units)
         ((${#files[@]})) && printf '  rm -f %s && systemctl daemon-reload\n' "${files[*]}"
         printf '  runuser -u postgres -- dropdb --if-exists %s && runuser -u postgres -- dropuser --if-exists %s\n' "$site" "$site"
