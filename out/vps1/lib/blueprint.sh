@@ -1250,8 +1250,10 @@ bp_systemd() {
         sleep 1
         for unit in "${BP_RESTARTED[@]}"; do
             [[ $unit == nginx ]] && continue
-            if ! systemctl is-active -q "$unit.service"; then
-                bp_warn "$unit.service is not running after (re)start (journalctl -u $unit.service)"
+            # Timers carry their suffix; a bare name is a service.
+            [[ $unit == *.* ]] || unit=$unit.service
+            if ! systemctl is-active -q "$unit"; then
+                bp_warn "$unit is not running after (re)start (journalctl -u $unit)"
                 BP_UNIT_FAILURE=1
             fi
         done
@@ -1336,7 +1338,10 @@ bp_timers() {
             BP_CHANGES+=("enabled $timer")
         fi
         if bp_pending "restart-$timer" || ! bp_unit_active "$timer"; then
-            systemctl restart "$timer" || bp_warn "$timer failed to start (journalctl -u $timer)"
+            if ! systemctl restart "$timer"; then
+                bp_warn "$timer failed to start (journalctl -u $timer)"
+                BP_UNIT_FAILURE=1
+            fi
             BP_RESTARTED+=("$timer")
             bp_pending_clear "restart-$timer"
         fi
