@@ -141,6 +141,12 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = ["/assets/"])]
     pub immutable: Vec<SpannedString>,
+    /// A private site: only these networks (CIDR, e.g. a tailnet's `100.64.0.0/10` and
+    /// `fd7a:115c:a1e0::/48`) reach it; nginx answers everyone else 403. Behind a CDN, the
+    /// restored client address is what counts.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>", example = ["100.64.0.0/10", "fd7a:115c:a1e0::/48"])]
+    pub allow_from: Vec<SpannedString>,
     /// `Strict-Transport-Security` of an HTTPS site (two years).
     #[schemars(with = "Option<RawHsts>")]
     pub hsts: Option<Spanned<RawHsts>>,

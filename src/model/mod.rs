@@ -85,6 +85,8 @@ pub struct Site {
     pub immutable: Vec<String>,
     /// HSTS scope, for an HTTPS site.
     pub hsts: Hsts,
+    /// Networks (canonical CIDR) that alone may reach a private site; empty: public.
+    pub allow_from: Vec<String>,
     /// nginx `client_max_body_size`.
     pub client_max_body_size: String,
     /// Effective security headers (defaults with overrides applied), by name.

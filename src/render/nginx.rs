@@ -78,6 +78,10 @@ struct SiteView<'a> {
     static_root: Option<String>,
     spa: bool,
     immutable: &'a [String],
+    /// A private site's networks; empty for a public one.
+    allow_from: &'a [String],
+    /// A private site's `geo` variable: 1 for an address outside `allow_from`.
+    outsider: String,
     /// The `Strict-Transport-Security` value.
     hsts: &'static str,
     log_dir: String,
@@ -163,6 +167,8 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             .map(|dir| layout::site_path(&site.name, &["current/", dir].concat())),
         spa: site.spa,
         immutable: &site.immutable,
+        allow_from: &site.allow_from,
+        outsider: ["bp_outsider_", &variable_part(&site.name)].concat(),
         hsts: match (site.hsts.include_subdomains, site.hsts.preload) {
             (true, true) => "max-age=63072000; includeSubDomains; preload",
             (true, false) => "max-age=63072000; includeSubDomains",
@@ -195,4 +201,16 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         }),
         Fate::nginx(),
     );
+}
+
+/// A site name as part of an nginx variable name, which takes only `[A-Za-z0-9_]`: `_` becomes
+/// `__` and `-` becomes `_d`, so two sites (`a-b`, `a_b`) never share a variable.
+fn variable_part(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '_' => "__".to_owned(),
+            '-' => "_d".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
 }

@@ -19,6 +19,7 @@ mod invalid;
 mod job;
 mod limits;
 mod names;
+mod network;
 mod packages;
 mod paths;
 mod port_range;

@@ -7,7 +7,8 @@ use toml::Spanned;
 
 use super::host_wide::PortPlan;
 use super::invalid::Invalid;
-use super::{domain, env, headers, limits, names, paths, ports, serving, Resolver};
+use super::{domain, env, headers, limits, names, network, paths, ports, serving, Resolver};
+use crate::diagnostic::Diagnostic;
 use crate::model::{Cdn, Database, Host, Job, Service, Site};
 use crate::raw::{RawSite, SpannedString};
 use crate::suggest;
@@ -142,6 +143,26 @@ impl Resolver<'_> {
         }
         immutable.sort();
         immutable.dedup();
+        let mut allow_from = Vec::new();
+        for net in &raw_site.allow_from {
+            let Some(canonical) = self.check(net.span(), network::network(net.get_ref())) else {
+                continue;
+            };
+            if network::is_everyone(&canonical) {
+                self.diagnostics.push(
+                    Diagnostic::warning_at(
+                        net.span(),
+                        format!("`{canonical}` lets every address in: the site is not private"),
+                    )
+                    .with_help(
+                        "list only the networks that may reach the site, or remove `allow_from`",
+                    ),
+                );
+            }
+            allow_from.push(canonical);
+        }
+        allow_from.sort();
+        allow_from.dedup();
         let hsts = match &raw_site.hsts {
             None => self.check(name.span(), serving::hsts(None)),
             Some(h) => self.check(h.span(), serving::hsts(Some(h.get_ref()))),
@@ -211,6 +232,7 @@ impl Resolver<'_> {
             spa,
             immutable,
             hsts: hsts?,
+            allow_from,
             client_max_body_size,
             headers: site_headers,
             services,

@@ -83,6 +83,13 @@ check "shop.test /api/ reaches service api as user shop ($b)" test "$b" = "servi
 check "disabled route /beta/ answers 503" test "$(code_https shop.test /beta/)" = 503
 b=$(http crm.test /x)
 check "crm.test (tls none) reaches crm-app as user crm ($b)" test "$b" = "service=app user=crm path=/x"
+# crm is private (allow_from 10.213.0.0/30): a client from another address gets 403, also
+# for paths nginx answers itself.
+ip -n "$PEER_NS" addr add 10.213.0.5/32 dev "$(ip -n "$PEER_NS" -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1)"
+stranger() { ip netns exec "$PEER_NS" curl -s --max-time 5 --interface 10.213.0.5 -o /dev/null -w '%{http_code}' -H "Host: $1" "http://$MACHINE_IP$2"; }
+check "private site: a stranger's request is refused ($(stranger crm.test /x))" test "$(stranger crm.test /x)" = 403
+check "private site: so is a dotfile path nginx answers itself ($(stranger crm.test /.env))" test "$(stranger crm.test /.env)" = 403
+check "a public site still answers the stranger ($(stranger blog.test /))" bash -c "[[ '$(stranger blog.test /)' != 403 && '$(stranger blog.test /)' != 000 ]]"
 b=$(http blog.test /)
 check "blog.test serves its static release ($b)" test "$b" = "blog release r1"
 
