@@ -147,6 +147,12 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = ["100.64.0.0/10", "fd7a:115c:a1e0::/48"])]
     pub allow_from: Vec<SpannedString>,
+    /// Users who must log in (HTTP basic auth) to reach the site, e.g. a staging site's
+    /// reviewers. Each user's password is generated on the host, never put in the bundle:
+    /// `sudo cat /etc/blueprint/basic-auth/<site>.passwords`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>", example = ["reviewer"])]
+    pub basic_auth: Vec<SpannedString>,
     /// `Strict-Transport-Security` of an HTTPS site (two years).
     #[schemars(with = "Option<RawHsts>")]
     pub hsts: Option<Spanned<RawHsts>>,

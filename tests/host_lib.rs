@@ -310,3 +310,36 @@ fn one_curl_probes_every_url_and_reports_each_status() {
     server.wait().ok();
     assert_eq!(out, "200 404 000\n");
 }
+
+/// Basic auth: passwords generated once (root's, 0600), hashes nginx can check (0640, group
+/// www-data), nothing rewritten on a re-run, an operator's edit rehashed. Needs root (chown).
+#[test]
+fn basic_auth_passwords_are_generated_once_and_hashed_for_nginx() {
+    let host = Host::new();
+    let out = host.ok(r#"BP_BASIC_AUTH_ROOT=$T/auth; mkdir -p $T/auth $BP_STATE/basic-auth
+         BP_SITES=(a b); declare -A BP_SITE_BASIC_AUTH=([a]='alice bob' [b]='')
+         BP_CHECK=0 BP_CHANGES=() BP_DRIFT=()
+         verifies() { # verifies USER: the user's hash matches the password in the file
+             local p h
+             p=$(grep "^$1:" $T/auth/a.passwords | cut -d: -f2)
+             h=$(grep "^$1:" $T/auth/a.htpasswd | cut -d: -f2-)
+             [[ ${#p} -ge 8 && $(printf %s "$p" | openssl passwd -6 -salt "$(cut -d'$' -f3 <<<"$h")" -stdin) == "$h" ]]
+         }
+         bp_basic_auth
+         echo first=${#BP_CHANGES[@]}
+         stat -c '%a %U %G' $T/auth/a.passwords $T/auth/a.htpasswd
+         [[ -e $T/auth/b.passwords || -e $T/auth/b.htpasswd ]] || echo b-has-none
+         verifies alice && verifies bob && echo both-verify
+         pw=$(<$T/auth/a.passwords) ht=$(<$T/auth/a.htpasswd)
+         BP_CHANGES=(); bp_basic_auth
+         [[ $(<$T/auth/a.passwords) == "$pw" && $(<$T/auth/a.htpasswd) == "$ht" ]] && echo rerun=${#BP_CHANGES[@]}
+         BP_CHECK=1; bp_basic_auth >/dev/null; echo drift=${#BP_DRIFT[@]}
+         sed -i 's/^bob:.*/bob:chosen-by-the-operator/' $T/auth/a.passwords
+         bp_basic_auth >/dev/null; echo drift=${#BP_DRIFT[@]}
+         BP_CHECK=0; bp_basic_auth
+         verifies bob && grep -q '^bob:chosen-by-the-operator$' $T/auth/a.passwords && echo edit-kept-and-hashed"#);
+    assert_eq!(
+        out,
+        "first=2\n600 root root\n640 root www-data\nb-has-none\nboth-verify\nrerun=0\ndrift=0\ndrift=1\nedit-kept-and-hashed\n"
+    );
+}

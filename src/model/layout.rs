@@ -8,6 +8,11 @@ pub const SITES_ROOT: &str = "/srv/sites";
 pub const STATE_ROOT: &str = "/var/lib/blueprint";
 /// Certificates nginx reads: one directory per site with `fullchain.pem` and `privkey.pem`.
 pub const TLS_ROOT: &str = "/etc/blueprint/tls";
+/// blueprint's own host configuration (the ports ruleset, certificates, basic-auth files).
+pub const ETC_ROOT: &str = "/etc/blueprint";
+/// Basic-auth files, one pair per site: `<site>.htpasswd` (hashes, read by nginx's workers, so
+/// the directory is group `www-data`) and `<site>.passwords` (root's, 0600).
+pub const BASIC_AUTH_ROOT: &str = "/etc/blueprint/basic-auth";
 /// nginx's logs, one root-owned directory per site. Not under the site's tree: nginx's master
 /// (root) opens these files, so no directory on their path may belong to a site or to an app
 /// (CVE-2016-1247).
@@ -43,6 +48,16 @@ pub fn site_path(site: &str, rel: &str) -> String {
 /// `/var/log/nginx/<site>`.
 pub fn nginx_log_dir(site: &str) -> String {
     [NGINX_LOG_ROOT, "/", site].concat()
+}
+
+/// `/etc/blueprint/basic-auth/<site>.htpasswd`, the file nginx checks logins against.
+pub fn htpasswd(site: &str) -> String {
+    [BASIC_AUTH_ROOT, "/", site, ".htpasswd"].concat()
+}
+
+/// `/etc/blueprint/basic-auth/<site>.passwords`: each user's password, for the operator.
+pub fn basic_auth_passwords(site: &str) -> String {
+    [BASIC_AUTH_ROOT, "/", site, ".passwords"].concat()
 }
 
 /// `/etc/ssh/authorized_keys/<user>`.

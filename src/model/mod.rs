@@ -87,6 +87,8 @@ pub struct Site {
     pub hsts: Hsts,
     /// Networks (canonical CIDR) that alone may reach a private site; empty: public.
     pub allow_from: Vec<String>,
+    /// Basic-auth user names, sorted; empty: no login. Passwords exist only on the host.
+    pub basic_auth: Vec<String>,
     /// nginx `client_max_body_size`.
     pub client_max_body_size: String,
     /// Effective security headers (defaults with overrides applied), by name.

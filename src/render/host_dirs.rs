@@ -45,6 +45,17 @@ pub(super) fn host_dirs(model: &Model) -> Vec<HostDir> {
             "root",
         ),
     ];
+    if model.sites.iter().any(|site| !site.basic_auth.is_empty()) {
+        dirs.push(HostDir::new(
+            layout::ETC_ROOT.to_owned(),
+            0o755,
+            "root",
+            "root",
+        ));
+        // nginx's workers (www-data) read the hashes; the passwords inside are root's alone.
+        let auth = layout::BASIC_AUTH_ROOT.to_owned();
+        dirs.push(HostDir::new(auth, 0o750, "root", "www-data"));
+    }
     for site in &model.sites {
         dirs.extend(site_dirs(site));
     }

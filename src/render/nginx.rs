@@ -82,6 +82,10 @@ struct SiteView<'a> {
     allow_from: &'a [String],
     /// A private site's `geo` variable: 1 for an address outside `allow_from`.
     outsider: String,
+    /// Basic auth: the `geo` variable holding the realm (`off` for loopback), and the file.
+    auth_realm: Option<String>,
+    htpasswd: String,
+    passwords: String,
     /// The `Strict-Transport-Security` value.
     hsts: &'static str,
     log_dir: String,
@@ -169,6 +173,10 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         immutable: &site.immutable,
         allow_from: &site.allow_from,
         outsider: ["bp_outsider_", &variable_part(&site.name)].concat(),
+        auth_realm: (!site.basic_auth.is_empty())
+            .then(|| ["bp_auth_", &variable_part(&site.name)].concat()),
+        htpasswd: layout::htpasswd(&site.name),
+        passwords: layout::basic_auth_passwords(&site.name),
         hsts: match (site.hsts.include_subdomains, site.hsts.preload) {
             (true, true) => "max-age=63072000; includeSubDomains; preload",
             (true, false) => "max-age=63072000; includeSubDomains",

@@ -32,6 +32,7 @@ struct LayoutView {
     state_root: &'static str,
     tls_root: &'static str,
     nginx_log_root: &'static str,
+    basic_auth_root: &'static str,
 }
 
 /// `setup.sh`: only the host's name (in its messages).
@@ -58,6 +59,7 @@ struct PlanArrays {
     site_static: ShAssoc,
     site_secrets: ShAssoc,
     site_generated: ShAssoc,
+    site_basic_auth: ShAssoc,
     units: ShWords,
     host_units: ShWords,
     unit_site: ShAssoc,
@@ -111,6 +113,9 @@ impl PlanArrays {
             arrays.site_secrets.insert(name, &site.secrets.join(" "));
             let generated = site.generated_secrets.join(" ");
             arrays.site_generated.insert(name, &generated);
+            arrays
+                .site_basic_auth
+                .insert(name, &site.basic_auth.join(" "));
             for svc in &site.services {
                 let unit = &svc.unit;
                 let health = match (svc.enabled, &svc.health) {
@@ -222,6 +227,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             state_root: layout::STATE_ROOT,
             tls_root: layout::TLS_ROOT,
             nginx_log_root: layout::NGINX_LOG_ROOT,
+            basic_auth_root: layout::BASIC_AUTH_ROOT,
         },
     };
     bundle.add("plan.sh", renderer.render(&plan), 0o644);

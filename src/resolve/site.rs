@@ -7,9 +7,11 @@ use toml::Spanned;
 
 use super::host_wide::PortPlan;
 use super::invalid::Invalid;
-use super::{domain, env, headers, limits, names, network, paths, ports, serving, Resolver};
+use super::{
+    basic_auth, domain, env, headers, limits, names, network, paths, ports, serving, Resolver,
+};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Cdn, Database, Host, Job, Service, Site};
+use crate::model::{Cdn, Database, Host, Job, Service, Site, Tls};
 use crate::raw::{RawSite, SpannedString};
 use crate::suggest;
 
@@ -163,6 +165,23 @@ impl Resolver<'_> {
         }
         allow_from.sort();
         allow_from.dedup();
+        let mut basic_auth = Vec::new();
+        for user in &raw_site.basic_auth {
+            if let Some(user) = self.check(user.span(), basic_auth::user(user.get_ref())) {
+                basic_auth.push(user);
+            }
+        }
+        if let (Some(first), Some(Tls::None)) = (raw_site.basic_auth.first(), tls.as_ref()) {
+            self.diagnostics.push(
+                Diagnostic::warning_at(
+                    first.span(),
+                    "basic auth on a site without TLS: its passwords cross the network in clear text",
+                )
+                .with_help("give the site `tls` (Let's Encrypt or files), or reach it only over a private network"),
+            );
+        }
+        basic_auth.sort();
+        basic_auth.dedup();
         let hsts = match &raw_site.hsts {
             None => self.check(name.span(), serving::hsts(None)),
             Some(h) => self.check(h.span(), serving::hsts(Some(h.get_ref()))),
@@ -233,6 +252,7 @@ impl Resolver<'_> {
             immutable,
             hsts: hsts?,
             allow_from,
+            basic_auth,
             client_max_body_size,
             headers: site_headers,
             services,

@@ -94,11 +94,23 @@ b=$(http blog.test /)
 check "blog.test serves its static release ($b)" test "$b" = "blog release r1"
 
 # A hyphenated site: its own user, and its own PostgreSQL role and database.
-b=$(http staging-shop.test /db)
+# shop-staging is behind basic auth: passwords generated on the host, root's alone.
+check "basic auth: a request without a login gets 401 ($(code_http staging-shop.test /db))" test "$(code_http staging-shop.test /db)" = 401
+st=$(m 'stat -c "%a %U %G" /etc/blueprint/basic-auth/shop-staging.passwords /etc/blueprint/basic-auth/shop-staging.htpasswd | xargs')
+check "basic auth: passwords 0600 root, hashes 0640 root:www-data ($st)" test "$st" = "600 root root 640 root www-data"
+auth=$(m 'grep ^reviewer: /etc/blueprint/basic-auth/shop-staging.passwords')
+check "basic auth: a wrong password gets 401" test "$(code_http staging-shop.test /db -u reviewer:wrong)" = 401
+check "basic auth: the password is not in the bundle" bash -c "! grep -rqF -- '${auth#reviewer:}' '$work/out'"
+b=$(http staging-shop.test /db -u "$auth")
 check "shop-staging runs as its own user with its own database ($b)" test "$b" = "service=web user=shop-staging path=/db
 db=shop-staging@shop-staging"
-b=$(http staging-shop.test '/db?other=shop')
+b=$(http staging-shop.test '/db?other=shop' -u "$auth")
 check "shop-staging cannot reach shop's database ($b)" grep -q 'permission denied for database' <<<"$b"
+# The operator changes a password in the file; the next run rehashes it, and only it.
+m "sed -i 's/^client:.*/client:chosen-by-the-operator/' /etc/blueprint/basic-auth/shop-staging.passwords"
+m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/auth.log" 2>&1 || true
+check "basic auth: an operator's new password works after a re-run ($(code_http staging-shop.test /db -u client:chosen-by-the-operator))" \
+    test "$(code_http staging-shop.test /db -u client:chosen-by-the-operator)$(code_http staging-shop.test /db -u "$auth")" = 200200
 
 # A SQLite site: its service writes its database file, which is the site user's and outlives
 # the process (a second request sees the first row).

@@ -304,9 +304,9 @@ bp_preconditions() {
         bp_die "this bundle is for $BP_OS_ID $BP_OS_VERSION, but this host runs ${id:-?} ${version:-?}. Set host.os in sites.toml, rebuild and copy the bundle again. Nothing was changed."
     fi
     if ! ((BP_CHECK)); then
-        if [[ ! -d $BP_STATE/static ]]; then
+        if [[ ! -d $BP_STATE/basic-auth ]]; then
             install -d -m 0755 "$BP_STATE_ROOT"
-            install -d -m 0700 "$BP_STATE" "$BP_STATE/pending" "$BP_STATE/current" "$BP_STATE/env" "$BP_STATE/static"
+            install -d -m 0700 "$BP_STATE" "$BP_STATE/pending" "$BP_STATE/current" "$BP_STATE/env" "$BP_STATE/static" "$BP_STATE/basic-auth"
         fi
         bp_lock
     fi
@@ -738,6 +738,83 @@ bp_secrets() {
         for key in "${keys[@]}"; do
             [[ -n ${BP_ENV[$key]-} ]] || BP_AWAITING+=("$site: $key")
         done
+    done
+}
+
+# Basic auth: per site, root's <site>.passwords (0600, "user:password" lines, generated once and
+# never overwritten; the operator may edit a password) and the <site>.htpasswd nginx reads
+# (0640 root:www-data, SHA-512 crypt hashes), both in BP_BASIC_AUTH_ROOT (root's, group www-data,
+# laid out by BP_DIRS). The hashes are salted, so they are rewritten only when the planned users'
+# passwords change (a digest in the state) or the file is missing: a re-run writes nothing.
+bp_basic_auth() {
+    local site users user pw ht tmp line digest missing
+    local -A pass
+    for site in "${BP_SITES[@]}"; do
+        read -ra users <<<"${BP_SITE_BASIC_AUTH[$site]-}"
+        ((${#users[@]})) || continue
+        pw=$BP_BASIC_AUTH_ROOT/$site.passwords
+        ht=$BP_BASIC_AUTH_ROOT/$site.htpasswd
+        pass=()
+        if [[ -f $pw ]]; then
+            while IFS= read -r line || [[ -n $line ]]; do
+                if [[ $line == ?*:?* ]]; then pass[${line%%:*}]=${line#*:}; fi
+            done <"$pw"
+        fi
+        missing=()
+        for user in "${users[@]}"; do [[ -v pass[$user] ]] || missing+=("$user"); done
+        if ((BP_CHECK)); then
+            [[ -f $pw ]] || { bp_drift "$pw is missing"; continue; }
+            ((${#missing[@]} == 0)) || bp_drift "$pw lacks ${missing[*]}"
+        elif ((${#missing[@]})); then
+            # New users are appended to a copy that is renamed into place (the directory is root's).
+            bp_clean_tmp "$pw"
+            tmp=$(mktemp "$BP_BASIC_AUTH_ROOT/.$site.passwords.bp-XXXXXX")
+            chmod 0600 "$tmp"
+            {
+                [[ -f $pw ]] && cat -- "$pw"
+                for user in "${missing[@]}"; do
+                    pass[$user]=$(bp_random)
+                    printf '%s:%s\n' "$user" "${pass[$user]}"
+                done
+            } >"$tmp"
+            mv -fT -- "$tmp" "$pw"
+            BP_CHANGES+=("$site: basic-auth password generated for ${missing[*]} (sudo cat $pw)")
+        fi
+        # What the hashes must match: the planned users and their passwords, as one digest.
+        digest=$(for user in "${users[@]}"; do printf '%s:%s\n' "$user" "${pass[$user]-}"; done | sha256sum)
+        digest=${digest%% *}
+        bp_state_line "basic-auth/$site"
+        if ((BP_CHECK)); then
+            [[ -f $ht && $BP_LINE == "$digest" ]] || bp_drift "$ht does not match $pw"
+            bp_meta_of "$ht" 2>/dev/null || BP_M=missing
+            [[ $BP_M == "640 root www-data" ]] || bp_drift "$ht is $BP_M, want 640 root www-data"
+            continue
+        fi
+        if [[ ! -f $ht || $BP_LINE != "$digest" ]]; then
+            bp_clean_tmp "$ht"
+            tmp=$(mktemp "$BP_BASIC_AUTH_ROOT/.$site.htpasswd.bp-XXXXXX")
+            chmod 0640 "$tmp"
+            chgrp www-data "$tmp"
+            # The password reaches openssl on stdin, never in an argument list.
+            for user in "${users[@]}"; do
+                printf '%s:%s\n' "$user" "$(printf '%s' "${pass[$user]}" | openssl passwd -6 -stdin)"
+            done >"$tmp"
+            mv -fT -- "$tmp" "$ht"
+            bp_state_put "basic-auth/$site" "$digest"
+            BP_CHANGES+=("$ht: ${users[*]}")
+        fi
+        bp_meta_of "$ht"
+        if [[ $BP_M != "640 root www-data" ]]; then
+            chown -h root:www-data "$ht"
+            chmod 0640 "$ht"
+            BP_CHANGES+=("fixed mode/owner of $ht")
+        fi
+        bp_meta_of "$pw"
+        if [[ $BP_M != "600 root root" ]]; then
+            chown -h root:root "$pw"
+            chmod 0600 "$pw"
+            BP_CHANGES+=("fixed mode/owner of $pw")
+        fi
     done
 }
 
@@ -1708,6 +1785,7 @@ bp_main() {
     fi
     bp_users
     bp_secrets
+    bp_basic_auth
     bp_database
     bp_tls
     bp_files
