@@ -1492,23 +1492,54 @@ bp_firewall() {
         bp_info "skipped: container"
         return 0
     fi
-    local status port
+    local status port net applied old=() want_ok=1 web="80/tcp, 443/tcp"
     status=$(ufw status verbose 2>/dev/null || true)
-    local want_ok=1
+    # The networks 80 and 443 were last opened to (empty: everyone); their rules go when unplanned.
+    bp_state_line firewall-web-from
+    applied=$BP_LINE
+    read -ra old <<<"$applied"
     grep -q '^Status: active' <<<"$status" || want_ok=0
     grep -q 'Default: deny (incoming)' <<<"$status" || want_ok=0
-    for port in "$BP_SSH_PORT" 80 443; do
-        grep -qE "^$port/tcp +ALLOW IN +Anywhere *\$" <<<"$status" || want_ok=0
+    grep -qE "^$BP_SSH_PORT/tcp +ALLOW IN +Anywhere *\$" <<<"$status" || want_ok=0
+    for port in 80 443; do
+        if ((${#BP_WEB_FROM[@]})); then
+            for net in "${BP_WEB_FROM[@]}"; do
+                grep -qE "^$port/tcp +ALLOW IN +${net//./\\.} *\$" <<<"$status" || want_ok=0
+            done
+            ! grep -qE "^$port/tcp( \(v6\))? +ALLOW IN +Anywhere" <<<"$status" || want_ok=0
+        else
+            grep -qE "^$port/tcp +ALLOW IN +Anywhere *\$" <<<"$status" || want_ok=0
+        fi
     done
+    [[ $applied == "${BP_WEB_FROM[*]}" ]] || want_ok=0
     ((want_ok)) && return 0
     if ((BP_CHECK)); then bp_drift "firewall is not active with the planned rules"; return 0; fi
-    # SSH first: enabling a deny-by-default firewall without it would lock us out.
+    # Every network that may have a rule, recorded before any is added, so a run killed half
+    # way still removes the rules of networks the next plan drops.
+    bp_state_put firewall-web-from "$(printf '%s\n' "${old[@]}" "${BP_WEB_FROM[@]}" | LC_ALL=C sort -u | xargs)"
+    # SSH first: enabling a deny-by-default firewall without it would lock us out. New rules are
+    # added before old ones go, so no moment has 80/443 closed to a planned client.
     ufw allow "$BP_SSH_PORT/tcp" >/dev/null
-    ufw allow 80/tcp >/dev/null
-    ufw allow 443/tcp >/dev/null
+    if ((${#BP_WEB_FROM[@]})); then
+        for net in "${BP_WEB_FROM[@]}"; do
+            for port in 80 443; do ufw allow from "$net" to any port "$port" proto tcp >/dev/null; done
+        done
+        for port in 80 443; do ufw delete allow "$port/tcp" >/dev/null 2>&1 || true; done
+        web="80/tcp, 443/tcp from ${BP_WEB_FROM[*]}"
+    else
+        ufw allow 80/tcp >/dev/null
+        ufw allow 443/tcp >/dev/null
+    fi
+    for net in "${old[@]}"; do
+        bp_in_list "$net" "${BP_WEB_FROM[@]}" && continue
+        for port in 80 443; do
+            ufw delete allow from "$net" to any port "$port" proto tcp >/dev/null 2>&1 || true
+        done
+    done
     ufw default deny incoming >/dev/null
     ufw --force enable >/dev/null
-    BP_CHANGES+=("firewall: deny incoming except $BP_SSH_PORT/tcp, 80/tcp, 443/tcp")
+    bp_state_put firewall-web-from "${BP_WEB_FROM[*]}"
+    BP_CHANGES+=("firewall: deny incoming except $BP_SSH_PORT/tcp, $web")
 }
 
 bp_services_hardening() {

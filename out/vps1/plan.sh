@@ -11,6 +11,8 @@ BP_DEPLOY_USER=deploy
 BP_SSH_PORT=22
 BP_ACME_EMAIL=ops@example.com
 BP_FIREWALL=1
+# Networks the firewall opens 80 and 443 to (every site is private); empty: everyone.
+BP_WEB_FROM=()
 BP_FAIL2BAN=1
 BP_UNATTENDED_UPGRADES=1
 BP_HARDEN_SSH=1

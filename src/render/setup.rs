@@ -62,6 +62,7 @@ struct PlanArrays {
     site_basic_auth: ShAssoc,
     units: ShWords,
     host_units: ShWords,
+    web_from: ShWords,
     unit_site: ShAssoc,
     unit_enabled: ShAssoc,
     unit_port: ShAssoc,
@@ -86,6 +87,7 @@ impl PlanArrays {
         let mut arrays = Self {
             packages: packages(model).into_iter().collect(),
             host_units: [super::ports::UNIT].into_iter().collect(),
+            web_from: web_from(model).into_iter().collect(),
             files,
             dirs,
             ..Self::default()
@@ -233,4 +235,14 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     bundle.add("plan.sh", renderer.render(&plan), 0o644);
     bundle.add("lib/blueprint.sh", setup_lib(), 0o644);
     bundle.add("setup.sh", renderer.render(&SetupShView { host }), 0o755);
+}
+
+/// Who the firewall lets reach ports 80 and 443: when every site is private, only their
+/// networks (sorted, each once); otherwise everyone (empty), since a public site needs them.
+fn web_from(model: &Model) -> std::collections::BTreeSet<&str> {
+    if model.sites.is_empty() || model.sites.iter().any(|site| site.allow_from.is_empty()) {
+        return Default::default();
+    }
+    let networks = model.sites.iter().flat_map(|site| &site.allow_from);
+    networks.map(String::as_str).collect()
 }
