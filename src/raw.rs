@@ -74,6 +74,12 @@ pub struct RawHost {
     /// sshd accepts keys only, and no root password login.
     #[schemars(example = true, extend("default" = true))]
     pub harden_ssh: Option<bool>,
+    /// `"prometheus"`: Prometheus and its node exporter on 127.0.0.1, scraping every service's
+    /// `metrics` and the host, with alerting rules (a target down, a failed unit, a disk almost
+    /// full).
+    #[serde(default)]
+    #[schemars(schema_with = "forms::monitoring")]
+    pub monitoring: Option<SpannedString>,
     /// Extra distribution packages to install. A service's interpreter (`/usr/bin/node` →
     /// `nodejs`) is added without being listed.
     #[serde(default)]
@@ -244,6 +250,10 @@ pub struct RawService {
     /// Path probed through nginx at the end of `setup.sh`.
     #[schemars(with = "Option<String>", example = "/healthz")]
     pub health: Option<SpannedString>,
+    /// Path of the service's Prometheus metrics on its own port, scraped from 127.0.0.1 when
+    /// `[host] monitoring = "prometheus"` (never routed through nginx).
+    #[schemars(with = "Option<String>", example = "/metrics")]
+    pub metrics: Option<SpannedString>,
     /// Decides which hardening the runtime can bear (node and jvm need writable-executable
     /// memory for their JIT); by default guessed from the executable.
     #[serde(default)]

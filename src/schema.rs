@@ -89,6 +89,16 @@ pub mod forms {
         schema
     }
 
+    /// `monitoring`: the monitoring stack setup.sh installs.
+    pub fn monitoring(_: &mut SchemaGenerator) -> Schema {
+        let mut schema = one_of_strings(
+            &["prometheus"],
+            "Prometheus and node exporter on 127.0.0.1, scraping every service's `metrics`.",
+        );
+        schema.insert("examples".into(), json!(["prometheus"]));
+        schema
+    }
+
     /// `tls`: a mode or the paths of a certificate on the host.
     pub fn tls(_: &mut SchemaGenerator) -> Schema {
         json_schema!({

@@ -42,6 +42,10 @@ pub enum Validator {
     AuthorizedKeys,
     /// `nft -c -f`: a ruleset nftables would refuse.
     Nft,
+    /// `promtool check config`: Prometheus would not start with a broken config.
+    PromtoolConfig,
+    /// `promtool check rules`: nor with broken alerting rules.
+    PromtoolRules,
 }
 
 /// What a change of the file requires, in the words setup.sh records as pending actions.
@@ -105,6 +109,8 @@ impl Fate {
             Validator::Sshd => "sshd",
             Validator::AuthorizedKeys => "keys",
             Validator::Nft => "nft",
+            Validator::PromtoolConfig => "promtool-config",
+            Validator::PromtoolRules => "promtool-rules",
         };
         let actions = match &self.on_change {
             Action::None => "-".to_owned(),

@@ -50,6 +50,8 @@ pub struct Host {
     pub unattended_upgrades: bool,
     /// Keys-only sshd.
     pub harden_ssh: bool,
+    /// Prometheus and node exporter on 127.0.0.1 (`monitoring = "prometheus"`).
+    pub prometheus: bool,
     /// Extra distribution packages listed in `[host] packages`, sorted.
     pub packages: Vec<String>,
 }
@@ -196,6 +198,8 @@ pub struct Service {
     pub enabled: bool,
     /// Health path probed through nginx.
     pub health: Option<String>,
+    /// Path of its Prometheus metrics on its own port.
+    pub metrics: Option<String>,
     /// nginx `proxy_read_timeout` of the route (nginx time).
     pub read_timeout: String,
     /// nginx `proxy_buffering` of the route.

@@ -9,6 +9,7 @@
 pub mod escape;
 mod host;
 mod host_dirs;
+mod monitoring;
 mod nginx;
 mod plan;
 mod ports;
@@ -149,6 +150,7 @@ fn host_files(renderer: &Renderer, model: &Model) -> Bundle {
     sql::render_host(renderer, model, &mut part);
     plan::render(renderer, model, &mut part);
     ports::render(renderer, model, &mut part);
+    monitoring::render(renderer, model, &mut part);
     part
 }
 

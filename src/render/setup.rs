@@ -86,7 +86,17 @@ impl PlanArrays {
         }
         let mut arrays = Self {
             packages: packages(model).into_iter().collect(),
-            host_units: [super::ports::UNIT].into_iter().collect(),
+            host_units: [super::ports::UNIT]
+                .into_iter()
+                .chain(
+                    model
+                        .host
+                        .prometheus
+                        .then_some(super::monitoring::UNITS)
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect(),
             web_from: web_from(model).into_iter().collect(),
             files,
             dirs,
@@ -166,6 +176,10 @@ fn packages(model: &Model) -> Vec<&str> {
     if model.sites.iter().any(|s| s.database == Database::Sqlite) {
         // The site's own tool for its database (inspection, `.backup`), not needed by the app.
         packages.push("sqlite3");
+    }
+    if host.prometheus {
+        packages.push("prometheus");
+        packages.push("prometheus-node-exporter");
     }
     if host.firewall {
         packages.push("ufw");

@@ -88,11 +88,15 @@ pub enum Template {
     PortsRuleset,
     /// `blueprint-ports.service`, which loads it.
     PortsUnit,
+    /// `/etc/prometheus/prometheus.yml`.
+    PrometheusConfig,
+    /// `/etc/prometheus/blueprint-rules.yml`.
+    PrometheusRules,
 }
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 21] = [
+    pub const ALL: [Template; 23] = [
         Template::SetupSh,
         Template::PlanSh,
         Template::PlanMd,
@@ -114,6 +118,8 @@ impl Template {
         Template::DeployScript,
         Template::PortsRuleset,
         Template::PortsUnit,
+        Template::PrometheusConfig,
+        Template::PrometheusRules,
     ];
 
     /// Name (its path under `blueprints/`) and source.
@@ -145,6 +151,8 @@ impl Template {
             Template::DeployScript => t!("host/deploy.sh.j2"),
             Template::PortsRuleset => t!("host/ports.nft.j2"),
             Template::PortsUnit => t!("host/ports.service.j2"),
+            Template::PrometheusConfig => t!("monitoring/prometheus.yml.j2"),
+            Template::PrometheusRules => t!("monitoring/rules.yml.j2"),
         }
     }
 

@@ -91,6 +91,23 @@ impl Resolver<'_> {
                 packages.insert(package.get_ref().clone());
             }
         }
+        let prometheus = match &raw.monitoring {
+            None => Some(false),
+            Some(m) if m.get_ref() == "prometheus" => Some(true),
+            Some(m) => {
+                let hint = suggest::hint(m.get_ref(), ["prometheus"]);
+                self.report(
+                    m.span(),
+                    Invalid::new(
+                        format!("unknown monitoring `{}`", m.get_ref()),
+                        format!(
+                            "{hint}`monitoring` supports `\"prometheus\"`; leave it out for none"
+                        ),
+                    ),
+                );
+                None
+            }
+        };
         Some(Host {
             packages: packages.into_iter().collect(),
             name: name.map(|()| raw.name.get_ref().clone())?,
@@ -103,6 +120,7 @@ impl Resolver<'_> {
             fail2ban: raw.fail2ban.unwrap_or(true),
             unattended_upgrades: raw.unattended_upgrades.unwrap_or(true),
             harden_ssh: raw.harden_ssh.unwrap_or(true),
+            prometheus: prometheus?,
         })
     }
 }

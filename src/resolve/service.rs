@@ -9,6 +9,7 @@ use super::invalid::Invalid;
 use super::port_range::{port_invalid, port_unusable};
 use super::process::RawLimits;
 use super::{names, rate, serving, url_path, Resolver};
+use crate::diagnostic::Diagnostic;
 use crate::model::{Host, Service, SiteName};
 use crate::raw::{RawService, RawSite, SpannedString};
 
@@ -34,6 +35,17 @@ impl Resolver<'_> {
             self.check(h.span(), url_path::url_path("health path", h.get_ref()))
                 .map(|()| h.get_ref().clone())
         });
+        let metrics = svc.metrics.as_ref().and_then(|m| {
+            self.check(m.span(), url_path::url_path("metrics path", m.get_ref()))
+                .map(|()| m.get_ref().clone())
+        });
+        // (Without a resolved host, its own errors are reported; no guess here.)
+        if let (Some(m), Some(false)) = (&svc.metrics, host.map(|h| h.prometheus)) {
+            self.diagnostics.push(
+                Diagnostic::warning_at(m.span(), "nothing scrapes these metrics")
+                    .with_help("set `monitoring = \"prometheus\"` in [host], or remove `metrics`"),
+            );
+        }
         if let (Some(h), None) = (&svc.health, &svc.route) {
             self.report(h.span(), Invalid::new("`health` needs a `route`", "the health path is probed through nginx: give the service a `route`, or remove `health`"));
         }
@@ -106,6 +118,7 @@ impl Resolver<'_> {
             rate_limit: rate_limit?,
             enabled: svc.enabled.unwrap_or(true),
             health,
+            metrics,
             read_timeout: read_timeout?,
             buffering: svc.buffering.as_ref().is_none_or(|b| *b.get_ref()),
             runtime: runtime?,

@@ -99,7 +99,8 @@ check "basic auth: a request without a login gets 401 ($(code_http staging-shop.
 st=$(m 'stat -c "%a %U %G" /etc/blueprint/basic-auth/shop-staging.passwords /etc/blueprint/basic-auth/shop-staging.htpasswd | xargs')
 check "basic auth: passwords 0600 root, hashes 0640 root:www-data ($st)" test "$st" = "600 root root 640 root www-data"
 auth=$(m 'grep ^reviewer: /etc/blueprint/basic-auth/shop-staging.passwords')
-check "basic auth: a wrong password gets 401" test "$(code_http staging-shop.test /db -u reviewer:wrong)" = 401
+code_login() { http staging-shop.test /db -u "$1" -o /dev/null -w '%{http_code}'; }
+check "basic auth: a wrong password gets 401" test "$(code_login reviewer:wrong)" = 401
 check "basic auth: the password is not in the bundle" bash -c "! grep -rqF -- '${auth#reviewer:}' '$work/out'"
 b=$(http staging-shop.test /db -u "$auth")
 check "shop-staging runs as its own user with its own database ($b)" test "$b" = "service=web user=shop-staging path=/db
@@ -109,7 +110,7 @@ check "shop-staging cannot reach shop's database ($b)" grep -q 'permission denie
 # The operator changes a password in the file; the next run rehashes it, and only it.
 m "sed -i 's/^client:.*/client:chosen-by-the-operator/' /etc/blueprint/basic-auth/shop-staging.passwords"
 m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/auth.log" 2>&1 || true
-codes=$(code_http staging-shop.test /db -u client:chosen-by-the-operator)$(code_http staging-shop.test /db -u "$auth")
+codes=$(code_login client:chosen-by-the-operator)$(code_login "$auth")
 [[ $codes == 200200 ]] || m 'head -c 300 /etc/blueprint/basic-auth/shop-staging.*; tail -n 3 /var/log/nginx/shop-staging/error.log' >&2 || true
 check "basic auth: an operator's new password works after a re-run, the other's still does ($codes)" test "$codes" = 200200
 
@@ -221,6 +222,21 @@ done
 sleep 1
 b=$(http crm.test /deployed)
 check "crm serves the deployed release ($b)" test "$b" = "service=app user=crm path=/deployed"
+
+# Monitoring: Prometheus and node exporter listen on loopback only, and Prometheus scrapes
+# shop-web's /metrics (its first scrape comes within one 15 s interval of its start).
+st=$(m "ss -Hltn '( sport = :9090 or sport = :9100 )' | awk '{print \$4}' | sort | xargs")
+check "monitoring: Prometheus and node exporter listen on 127.0.0.1 only ($st)" test "$st" = "127.0.0.1:9090 127.0.0.1:9100"
+# shellcheck disable=SC2016 # expanded on the machine
+health=$(m 'for i in $(seq 60); do
+    t=$(curl -s http://127.0.0.1:9090/api/v1/targets)
+    h=$(python3 -c "import json,sys; d=json.load(sys.stdin); print(\" \".join(sorted(t[\"labels\"][\"job\"]+\"=\"+t[\"health\"] for t in d[\"data\"][\"activeTargets\"])))" <<<"$t" 2>/dev/null)
+    [[ $h == *"shop-web=up"* && $h == *"node=up"* ]] && break
+    sleep 1
+done; echo "$h"')
+check "monitoring: Prometheus scrapes shop-web's metrics and the host ($health)" bash -c "[[ '$health' == *'shop-web=up'* && '$health' == *'node=up'* ]]"
+rules=$(m "curl -s http://127.0.0.1:9090/api/v1/rules | grep -o '\"name\":\"[A-Za-z]*\"' | sort | xargs")
+check "monitoring: the alerting rules are loaded ($rules)" bash -c "[[ '$rules' == *TargetDown* && '$rules' == *UnitFailed* && '$rules' == *DiskAlmostFull* ]]"
 security_deploy_history
 security_deploy_user_race
 security_lock

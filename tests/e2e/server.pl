@@ -52,6 +52,8 @@ while (my $client = $server->accept) {
         next;
     }
     my $body = "service=$service user=$user path=$path\n";
+    # Prometheus's text format, for `metrics = "/metrics"`.
+    $body = "# TYPE e2e_up gauge\ne2e_up{service=\"$service\",user=\"$user\"} 1\n" if $path eq '/metrics';
     if (open my $log, '>>', "/srv/sites/$user/shared/logs/$service.log") {
         print $log "$path\n";
         close $log;

@@ -16,6 +16,7 @@ mod logrotate;
 mod nginx;
 mod ports;
 mod postgres;
+mod prometheus;
 mod ratelimit;
 mod support;
 mod systemd;

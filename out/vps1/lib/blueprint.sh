@@ -1077,6 +1077,8 @@ bp_validate() {
     # without one would lock the owner out.
     keys) ssh-keygen -lf "$2" >/dev/null 2>&1 ;;
     nft) nft -c -f "$2" ;;
+    promtool-config) promtool check config "$2" >/dev/null ;;
+    promtool-rules) promtool check rules "$2" >/dev/null ;;
     *) bp_die "blueprint bug: unknown validator $1" ;;
     esac
 }
