@@ -159,3 +159,42 @@ fn hsts_covering_a_plain_http_sibling_is_a_positioned_warning() {
         + 1;
     assert!(shown.contains(&format!("sites.toml:{line}:11")), "{shown}");
 }
+
+#[test]
+fn metrics_nothing_scrapes_is_a_positioned_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sites.toml");
+    let fixture = std::fs::read_to_string("tests/fixtures/serving.toml").unwrap();
+    let keys = std::fs::canonicalize("keys/ops.pub").unwrap();
+    let text = fixture
+        .replace(
+            "[sites.shop.services.web]\n",
+            "[sites.shop.services.web]\nmetrics = \"/metrics\"\n",
+        )
+        .replace("../../keys/ops.pub", &keys.display().to_string());
+    std::fs::write(&config, &text).unwrap();
+    let (bundle, report) = blueprint::compile_all(&config);
+    assert!(
+        bundle.is_some(),
+        "a warning does not stop the build: {report}"
+    );
+    let shown = report.to_string();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("metrics = "))
+        .unwrap()
+        + 1;
+    assert!(
+        shown.contains("warning: nothing scrapes these metrics")
+            && shown.contains(&format!("sites.toml:{line}:11")),
+        "{shown}"
+    );
+    // With monitoring on, the same service is scraped and nothing is said of it.
+    let monitored = text.replace("[host]\n", "[host]\nmonitoring = \"prometheus\"\n");
+    std::fs::write(&config, &monitored).unwrap();
+    let (bundle, report) = blueprint::compile_all(&config);
+    let bundle = bundle.expect("builds");
+    assert!(!report.to_string().contains("nothing scrapes"), "{report}");
+    let scrape = bundle.files["files/etc/prometheus/prometheus.yml"].contents();
+    assert!(scrape.contains("job_name: \"shop-web\""), "{scrape}");
+}
