@@ -128,16 +128,23 @@ fn a_wrong_type_is_one_error_and_hides_nothing_else() {
     );
 }
 
-#[test]
-fn hsts_covering_a_plain_http_sibling_is_a_positioned_warning() {
-    let dir = tempfile::tempdir().unwrap();
+/// `tests/fixtures/serving.toml` with `from` replaced by `to`, written as `sites.toml` in `dir`
+/// with its admin key path made absolute; the path and the text.
+fn serving_variant(dir: &tempfile::TempDir, from: &str, to: &str) -> (std::path::PathBuf, String) {
     let config = dir.path().join("sites.toml");
     let fixture = std::fs::read_to_string("tests/fixtures/serving.toml").unwrap();
     let keys = std::fs::canonicalize("keys/ops.pub").unwrap();
     let text = fixture
-        .replace("hsts = { include_subdomains = false }\n", "")
+        .replace(from, to)
         .replace("../../keys/ops.pub", &keys.display().to_string());
     std::fs::write(&config, &text).unwrap();
+    (config, text)
+}
+
+#[test]
+fn hsts_covering_a_plain_http_sibling_is_a_positioned_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, text) = serving_variant(&dir, "hsts = { include_subdomains = false }\n", "");
     let (bundle, report) = blueprint::compile_all(&config);
     assert!(
         bundle.is_some(),
@@ -163,16 +170,11 @@ fn hsts_covering_a_plain_http_sibling_is_a_positioned_warning() {
 #[test]
 fn metrics_nothing_scrapes_is_a_positioned_warning() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("sites.toml");
-    let fixture = std::fs::read_to_string("tests/fixtures/serving.toml").unwrap();
-    let keys = std::fs::canonicalize("keys/ops.pub").unwrap();
-    let text = fixture
-        .replace(
-            "[sites.shop.services.web]\n",
-            "[sites.shop.services.web]\nmetrics = \"/metrics\"\n",
-        )
-        .replace("../../keys/ops.pub", &keys.display().to_string());
-    std::fs::write(&config, &text).unwrap();
+    let (config, text) = serving_variant(
+        &dir,
+        "[sites.shop.services.web]\n",
+        "[sites.shop.services.web]\nmetrics = \"/metrics\"\n",
+    );
     let (bundle, report) = blueprint::compile_all(&config);
     assert!(
         bundle.is_some(),

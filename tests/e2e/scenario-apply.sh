@@ -86,7 +86,10 @@ check "crm.test (tls none) reaches crm-app as user crm ($b)" test "$b" = "servic
 # crm is private (allow_from 10.213.0.0/30): a client from another address gets 403, also
 # for paths nginx answers itself.
 ip -n "$PEER_NS" addr add 10.213.0.5/32 dev "$(ip -n "$PEER_NS" -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1)"
-stranger() { ip netns exec "$PEER_NS" curl -s --max-time 5 --interface 10.213.0.5 -o /dev/null -w '%{http_code}' -H "Host: $1" "http://$MACHINE_IP$2"; }
+# from_peer ADDRESS HOST PATH: the HTTP status a client on the peer side with ADDRESS gets on
+# port 80 (000: no answer).
+from_peer() { ip netns exec "$PEER_NS" curl -s --max-time 5 --interface "$1" -o /dev/null -w '%{http_code}' -H "Host: $2" "http://$MACHINE_IP$3" || true; }
+stranger() { from_peer 10.213.0.5 "$@"; }
 check "private site: a stranger's request is refused ($(stranger crm.test /x))" test "$(stranger crm.test /x)" = 403
 check "private site: so is a dotfile path nginx answers itself ($(stranger crm.test /.env))" test "$(stranger crm.test /.env)" = 403
 check "a public site still answers the stranger ($(stranger blog.test /))" bash -c "[[ '$(stranger blog.test /)' != 403 && '$(stranger blog.test /)' != 000 ]]"
@@ -386,7 +389,7 @@ check "firewall: re-run says no changes" grep -qx 'no changes' "$work/firewall2.
 sed '/^\[sites\.[a-z_-]*\]$/a allow_from = ["10.213.0.0/30"]' "$work/removed.toml" >"$work/private.toml"
 compile "$work/private.toml" "$work/out-private"
 "$machine/scp.sh" "$S" "$work/out-private/e2e" machine:/root/private
-web80() { ip netns exec "$PEER_NS" curl -s --max-time 3 --interface "$1" -o /dev/null -w '%{http_code}' -H 'Host: blog.test' "http://$MACHINE_IP/" || true; }
+web80() { from_peer "$1" blog.test /; }
 rc=0; m 'cd /root/private && BLUEPRINT_FIREWALL_IN_CONTAINER=1 BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/firewall-private.log" 2>&1 || rc=$?
 check "firewall, all sites private: apply exits 0 ($(grep '^  firewall:' "$work/firewall-private.log"))" test "$rc" = 0
 check "firewall, all sites private: the allowed network reaches 80, the stranger does not ($(web80 10.213.0.1)/$(web80 10.213.0.5))" \

@@ -201,6 +201,34 @@ bp_dir() {
     fi
 }
 
+# bp_own PATH MODE OWNER GROUP: an existing file of root's making (in a root-owned directory)
+# given exactly that mode and owner; under --check a drift line instead.
+bp_own() {
+    local path=$1 mode=$2 owner=$3 group=$4 want
+    bp_mode "$mode"
+    want="$BP_MODE $owner $group"
+    bp_meta_of "$path"
+    [[ $BP_M == "$want" ]] && return 0
+    if ((BP_CHECK)); then bp_drift "$path is $BP_M, want $want"; return 0; fi
+    chown -h "$owner:$group" -- "$path"
+    chmod "$mode" -- "$path"
+    bp_forget "$path"
+    BP_CHANGES+=("fixed mode/owner of $path")
+}
+
+# bp_replace DEST MODE OWNER GROUP < content: written to a temp file beside DEST (its directory
+# is root's), given its mode and owner before anything is in it, then renamed over DEST.
+bp_replace() {
+    local dest=$1 tmp
+    bp_clean_tmp "$dest"
+    tmp=$(mktemp "${dest%/*}/.${dest##*/}.bp-XXXXXX")
+    chown "$3:$4" -- "$tmp"
+    chmod "$2" -- "$tmp"
+    cat >"$tmp"
+    mv -fT -- "$tmp" "$dest"
+    bp_forget "$dest"
+}
+
 # True when DEST is a regular file (not a symlink) with the content of SRC.
 bp_same_content() {
     [[ -f $2 && ! -L $2 ]] || return 1
@@ -692,8 +720,7 @@ bp_secrets() {
         if ((BP_CHECK)); then
             [[ -f $env ]] || { bp_drift "$env is missing"; continue; }
             ((${#missing[@]} == 0)) || bp_drift "$env lacks ${missing[*]}"
-            bp_meta_of "$env"
-            [[ $BP_M == "600 root root" ]] || bp_drift "$env is $BP_M, want 600 root root"
+            bp_own "$env" 0600 root root
         elif [[ ! -f $env || ${#missing[@]} -gt 0 ]]; then
             # Existing values are copied unchanged; only missing keys are appended, into a temp
             # file beside it (shared/ is root's) that is renamed into place.
@@ -725,13 +752,7 @@ bp_secrets() {
             bp_env_load "$env"
             BP_CHANGES+=("$env: added ${missing[*]:-(new file)}")
         else
-            bp_meta_of "$env"
-            if [[ $BP_M != "600 root root" ]]; then
-                chown -h root:root "$env"
-                chmod 0600 "$env"
-                bp_forget "$env"
-                BP_CHANGES+=("fixed mode/owner of $env")
-            fi
+            bp_own "$env" 0600 root root
         fi
         # Operator-supplied secrets still empty are listed in the summary.
         read -ra keys <<<"${BP_SITE_SECRETS[$site]}"
@@ -747,7 +768,7 @@ bp_secrets() {
 # laid out by BP_DIRS). The hashes are salted, so they are rewritten only when the planned users'
 # passwords change (a digest in the state) or the file is missing: a re-run writes nothing.
 bp_basic_auth() {
-    local site users user pw ht tmp line digest missing
+    local site users user pw ht line digest missing
     local -A pass
     for site in "${BP_SITES[@]}"; do
         read -ra users <<<"${BP_SITE_BASIC_AUTH[$site]-}"
@@ -766,18 +787,12 @@ bp_basic_auth() {
             [[ -f $pw ]] || { bp_drift "$pw is missing"; continue; }
             ((${#missing[@]} == 0)) || bp_drift "$pw lacks ${missing[*]}"
         elif ((${#missing[@]})); then
-            # New users are appended to a copy that is renamed into place (the directory is root's).
-            bp_clean_tmp "$pw"
-            tmp=$(mktemp "$BP_BASIC_AUTH_ROOT/.$site.passwords.bp-XXXXXX")
-            chmod 0600 "$tmp"
+            # New users are appended; the lines already there are copied unchanged.
+            for user in "${missing[@]}"; do pass[$user]=$(bp_random); done
             {
-                [[ -f $pw ]] && cat -- "$pw"
-                for user in "${missing[@]}"; do
-                    pass[$user]=$(bp_random)
-                    printf '%s:%s\n' "$user" "${pass[$user]}"
-                done
-            } >"$tmp"
-            mv -fT -- "$tmp" "$pw"
+                [[ ! -f $pw ]] || cat -- "$pw"
+                for user in "${missing[@]}"; do printf '%s:%s\n' "$user" "${pass[$user]}"; done
+            } | bp_replace "$pw" 0600 root root
             BP_CHANGES+=("$site: basic-auth password generated for ${missing[*]} (sudo cat $pw)")
         fi
         # What the hashes must match: the planned users and their passwords, as one digest.
@@ -786,35 +801,16 @@ bp_basic_auth() {
         bp_state_line "basic-auth/$site"
         if ((BP_CHECK)); then
             [[ -f $ht && $BP_LINE == "$digest" ]] || bp_drift "$ht does not match $pw"
-            bp_meta_of "$ht" 2>/dev/null || BP_M=missing
-            [[ $BP_M == "640 root www-data" ]] || bp_drift "$ht is $BP_M, want 640 root www-data"
-            continue
-        fi
-        if [[ ! -f $ht || $BP_LINE != "$digest" ]]; then
-            bp_clean_tmp "$ht"
-            tmp=$(mktemp "$BP_BASIC_AUTH_ROOT/.$site.htpasswd.bp-XXXXXX")
-            chmod 0640 "$tmp"
-            chgrp www-data "$tmp"
+        elif [[ ! -f $ht || $BP_LINE != "$digest" ]]; then
             # The password reaches openssl on stdin, never in an argument list.
             for user in "${users[@]}"; do
                 printf '%s:%s\n' "$user" "$(printf '%s' "${pass[$user]}" | openssl passwd -6 -stdin)"
-            done >"$tmp"
-            mv -fT -- "$tmp" "$ht"
+            done | bp_replace "$ht" 0640 root www-data
             bp_state_put "basic-auth/$site" "$digest"
             BP_CHANGES+=("$ht: ${users[*]}")
         fi
-        bp_meta_of "$ht"
-        if [[ $BP_M != "640 root www-data" ]]; then
-            chown -h root:www-data "$ht"
-            chmod 0640 "$ht"
-            BP_CHANGES+=("fixed mode/owner of $ht")
-        fi
-        bp_meta_of "$pw"
-        if [[ $BP_M != "600 root root" ]]; then
-            chown -h root:root "$pw"
-            chmod 0600 "$pw"
-            BP_CHANGES+=("fixed mode/owner of $pw")
-        fi
+        [[ ! -f $ht ]] || bp_own "$ht" 0640 root www-data
+        bp_own "$pw" 0600 root root
     done
 }
 
