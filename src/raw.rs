@@ -80,6 +80,11 @@ pub struct RawHost {
     #[serde(default)]
     #[schemars(schema_with = "forms::monitoring")]
     pub monitoring: Option<SpannedString>,
+    /// Every site's nightly backup: its database, state (`shared/data`) and uploads, each
+    /// restored into a throwaway copy and checked right after it is taken. On by default.
+    #[serde(default)]
+    #[schemars(with = "Option<RawBackups>")]
+    pub backups: Option<Spanned<RawBackups>>,
     /// Extra distribution packages to install. A service's interpreter (`/usr/bin/node` →
     /// `nodejs`) is added without being listed.
     #[serde(default)]
@@ -282,6 +287,24 @@ pub struct RawHsts {
     /// `include_subdomains`; leaving the list takes months).
     #[schemars(with = "Option<bool>", example = true, extend("default" = false))]
     pub preload: Option<Spanned<bool>>,
+}
+
+/// When backups run and how many are kept.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackups {
+    /// `false`: no backup timers (the sites' data is then yours to save).
+    #[schemars(example = true, extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// When each site's backup runs: `daily`, `hourly` or any systemd calendar expression.
+    #[schemars(with = "Option<String>", example = &"daily", extend("default" = "daily"))]
+    pub schedule: Option<SpannedString>,
+    /// The newest backup of each of this many days is kept.
+    #[schemars(with = "Option<i64>", example = 7, extend("default" = 7))]
+    pub keep_daily: Option<Spanned<i64>>,
+    /// And the newest of each of this many ISO weeks.
+    #[schemars(with = "Option<i64>", example = 4, extend("default" = 4))]
+    pub keep_weekly: Option<Spanned<i64>>,
 }
 
 /// `rate_limit = { rate = "10r/s", burst = 20 }`.

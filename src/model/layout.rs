@@ -21,6 +21,18 @@ pub const NGINX_LOG_ROOT: &str = "/var/log/nginx";
 /// writes inside a home directory another user controls.
 pub const AUTHORIZED_KEYS_ROOT: &str = "/etc/ssh/authorized_keys";
 
+/// The sites' backups, root's alone: `<site>/<id>/` with the dumps, the archive of the site's
+/// files and the manifest `blueprint-backup` checks them against.
+pub const BACKUP_ROOT: &str = "/var/backups/blueprint";
+/// `blueprint-backup`, which takes, verifies, lists and restores them.
+pub const BACKUP_COMMAND: &str = "/usr/local/sbin/blueprint-backup";
+
+/// The unit (`.service` and `.timer`) that backs up `site`. Site names may not start with
+/// `blueprint`, so this never names a unit of a site.
+pub fn backup_unit(site: &str) -> String {
+    ["blueprint-backup-", site].concat()
+}
+
 /// First port of slot 1's block: every site owns ten loopback ports chosen by its `slot`.
 pub const PORT_BASE: u16 = 3100;
 /// Ports per slot.

@@ -52,8 +52,21 @@ pub struct Host {
     pub harden_ssh: bool,
     /// Prometheus and node exporter on 127.0.0.1 (`monitoring = "prometheus"`).
     pub prometheus: bool,
+    /// The sites' backups; `None` when `[host.backups] enabled = false`.
+    pub backups: Option<Backups>,
     /// Extra distribution packages listed in `[host] packages`, sorted.
     pub packages: Vec<String>,
+}
+
+/// `[host.backups]`, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Backups {
+    /// systemd calendar event (`OnCalendar=`), checked.
+    pub schedule: String,
+    /// Days whose newest backup is kept.
+    pub keep_daily: u32,
+    /// ISO weeks whose newest backup is kept.
+    pub keep_weekly: u32,
 }
 
 /// One tenant: a Unix user, a directory tree, its services, its nginx server and its database.

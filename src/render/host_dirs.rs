@@ -56,6 +56,11 @@ pub(super) fn host_dirs(model: &Model) -> Vec<HostDir> {
         let auth = layout::BASIC_AUTH_ROOT.to_owned();
         dirs.push(HostDir::new(auth, 0o750, "root", "www-data"));
     }
+    if model.host.backups.is_some() {
+        // Every site's data: root's alone.
+        let backups = layout::BACKUP_ROOT.to_owned();
+        dirs.push(HostDir::new(backups, 0o700, "root", "root"));
+    }
     for site in &model.sites {
         dirs.extend(site_dirs(site));
     }

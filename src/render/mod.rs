@@ -6,6 +6,7 @@
 //! one escaping filter per target language ([`escape`]). A template error is a bug in blueprint,
 //! not in the input, so it panics with the template's message.
 
+mod backups;
 pub mod escape;
 mod host;
 mod host_dirs;
@@ -151,6 +152,7 @@ fn host_files(renderer: &Renderer, model: &Model) -> Bundle {
     plan::render(renderer, model, &mut part);
     ports::render(renderer, model, &mut part);
     monitoring::render(renderer, model, &mut part);
+    backups::render(renderer, model, &mut part);
     part
 }
 

@@ -22,6 +22,10 @@ struct PlanShView<'a> {
     pg_major: u16,
     plan: PlanArrays,
     layout: LayoutView,
+    /// `blueprint-backup`, when backups are on (setup.sh asks it for each site's newest
+    /// verified backup), and after how many seconds that backup is stale.
+    backup_command: &'static str,
+    backup_stale_after: u64,
 }
 view_of!(PlanShView<'_> => PlanSh);
 
@@ -149,6 +153,12 @@ impl PlanArrays {
                     .timer_enabled
                     .insert(&job.unit, if job.enabled { "1" } else { "0" });
             }
+            if model.host.backups.is_some() {
+                let unit = layout::backup_unit(name);
+                arrays.timers.push(&unit);
+                arrays.timer_site.insert(&unit, name);
+                arrays.timer_enabled.insert(&unit, "1");
+            }
         }
         arrays
     }
@@ -245,6 +255,15 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             nginx_log_root: layout::NGINX_LOG_ROOT,
             basic_auth_root: layout::BASIC_AUTH_ROOT,
         },
+        backup_command: if host.backups.is_some() {
+            layout::BACKUP_COMMAND
+        } else {
+            ""
+        },
+        backup_stale_after: host
+            .backups
+            .as_ref()
+            .map_or(0, super::backups::stale_after_seconds),
     };
     bundle.add("plan.sh", renderer.render(&plan), 0o644);
     bundle.add("lib/blueprint.sh", setup_lib(), 0o644);

@@ -46,11 +46,14 @@ struct JobView<'a> {
 }
 
 #[derive(Serialize)]
-struct TimerView<'a> {
-    site: &'a str,
-    job: &'a str,
-    unit: &'a str,
-    schedule: &'a str,
+pub(super) struct TimerView<'a> {
+    /// What it runs, for the comment: "job `nightly` of site `wiki`".
+    pub(super) what: String,
+    /// `Description=`.
+    pub(super) description: String,
+    /// The service it starts, without `.service`.
+    pub(super) unit: &'a str,
+    pub(super) schedule: &'a str,
 }
 view_of!(TimerView<'_> => SystemdTimer);
 
@@ -137,8 +140,8 @@ pub(super) fn render_site<'a>(renderer: &Renderer, site: &'a Site, bundle: &mut 
             Fate::root(0o644).then(Action::DaemonReload),
         );
         let timer = TimerView {
-            site: &site.name,
-            job: &job.name,
+            what: format!("job `{}` of site `{}`", job.name, site.name),
+            description: format!("{} {} timer (blueprint)", site.name, job.name),
             unit,
             schedule: &job.schedule,
         };

@@ -92,11 +92,15 @@ pub enum Template {
     PrometheusConfig,
     /// `/etc/prometheus/blueprint-rules.yml`.
     PrometheusRules,
+    /// `/usr/local/sbin/blueprint-backup`.
+    BackupScript,
+    /// `blueprint-backup-<site>.service`.
+    BackupUnit,
 }
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 23] = [
+    pub const ALL: [Template; 25] = [
         Template::SetupSh,
         Template::PlanSh,
         Template::PlanMd,
@@ -120,6 +124,8 @@ impl Template {
         Template::PortsUnit,
         Template::PrometheusConfig,
         Template::PrometheusRules,
+        Template::BackupScript,
+        Template::BackupUnit,
     ];
 
     /// Name (its path under `blueprints/`) and source.
@@ -153,6 +159,8 @@ impl Template {
             Template::PortsUnit => t!("host/ports.service.j2"),
             Template::PrometheusConfig => t!("monitoring/prometheus.yml.j2"),
             Template::PrometheusRules => t!("monitoring/rules.yml.j2"),
+            Template::BackupScript => t!("host/backup.sh.j2"),
+            Template::BackupUnit => t!("systemd/backup.service.j2"),
         }
     }
 

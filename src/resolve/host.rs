@@ -108,7 +108,9 @@ impl Resolver<'_> {
                 None
             }
         };
+        let backups = self.backups(raw.backups.as_ref());
         Some(Host {
+            backups: backups?,
             packages: packages.into_iter().collect(),
             name: name.map(|()| raw.name.get_ref().clone())?,
             os: os?,

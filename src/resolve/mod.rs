@@ -6,6 +6,7 @@
 //! span of the value that caused it, so one run of `blueprint check` shows everything to fix.
 
 mod admin_keys;
+mod backups;
 mod basic_auth;
 mod calendar;
 mod command;

@@ -154,9 +154,14 @@ fn identifier(kind: &str, name: &str, allowed: impl Fn(char) -> bool) -> Checked
 }
 
 fn reserved(kind: &str, name: &str) -> Checked<()> {
-    if RESERVED.contains(&name) || name.starts_with("pg_") || name.starts_with("systemd") {
+    // `blueprint…` is the prefix of blueprint's own units (`blueprint-backup-<site>`).
+    if RESERVED.contains(&name)
+        || name.starts_with("pg_")
+        || name.starts_with("systemd")
+        || name.starts_with("blueprint")
+    {
         return Err(Invalid::new(
-            format!("{kind} name `{name}` is reserved for a system account or database role"),
+            format!("{kind} name `{name}` is reserved for a system account, a database role or blueprint's own units"),
             "choose another name, e.g. the site's domain without dots",
         ));
     }

@@ -218,6 +218,20 @@ one_pass() {
     after=$(json 'v["release"]' <<<"$out" || true)
     check "$os: ... into a new release ($before -> $after)" test -n "$before" -a -n "$after" -a "$before" != "$after"
 
+    # Backups of what the apps wrote: FastAPI's rows in PostgreSQL, the notes app's SQLite file
+    # in its state directory; lost after the backup, back after the restore, read by the apps.
+    rc=0; m 'systemctl start blueprint-backup-pyapi.service blueprint-backup-notes.service' || rc=$?
+    check "$os: the backup timers' services back up pyapi and notes (exit $rc)" test "$rc" = 0
+    m "cd / && runuser -u pyapi -- psql -X -q -d pyapi -c 'DROP TABLE items'"
+    get notes.test /notes/after-backup -X POST >/dev/null
+    rc=0; m 'blueprint-backup pyapi --restore latest && blueprint-backup notes --restore latest' || rc=$?
+    wait_for pyapi.test /healthz || true
+    wait_for notes.test /healthz || true
+    out=$(get pyapi.test /items)
+    expect "$os: pyapi reads its restored rows after a dropped table (exit $rc: $out)" "$out" '"items":\["apple"\]'
+    out=$(get notes.test /)
+    expect "$os: notes reads its restored SQLite state, without the later note" "$out" '"notes":\["first"\]'
+
     # Go: a native binary under the full sandbox (MemoryDenyWriteExecute included).
     out=$(get goapp.test /)
     expect "$os: goapp (Debian's Go) serves and writes CACHE_DIRECTORY ($out)" "$out" '^go app go1\.[0-9.]+ pid [0-9]+ cache-write-error <nil>$'

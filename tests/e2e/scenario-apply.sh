@@ -142,6 +142,74 @@ rc=0; m 'cd /root/bundle && bash setup.sh --check' >"$work/job-check.log" 2>&1 |
 check "--check warns about the failed job but finds no drift (exit $rc)" bash -c "test $rc = 0 && grep -q 'warning: job wiki-broken failed' '$work/job-check.log'"
 m 'systemctl reset-failed wiki-broken.service'
 
+# Backups: shop (PostgreSQL, state) and wiki (SQLite), each taken by its timer's own service,
+# root-only, verified, refusing a corrupted copy, and restoring a dropped table, a deleted
+# state file and a SQLite database the app then reads.
+# shellcheck disable=SC2016  # expanded on the machine
+m 'set -e
+cd /
+runuser -u shop -- psql -X -q -d shop -c "CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, '"'"'order '"'"' || g FROM generate_series(1, 3) g"
+runuser -u shop -- sh -c "umask 027; echo kept >/srv/sites/shop/shared/data/state.txt; echo upload >/srv/sites/shop/shared/uploads/photo.jpg"
+# An attacker site planting a link to a root-only file: archived as a link, never followed.
+runuser -u shop -- ln -s /etc/shadow /srv/sites/shop/shared/data/evil'
+timers=$(m 'systemctl list-timers --all --no-legend blueprint-backup-shop.timer blueprint-backup-wiki.timer | wc -l')
+check "every site's backup timer is active and listed ($timers of shop, wiki)" test "$timers" = 2
+rc=0; m 'systemctl start blueprint-backup-shop.service blueprint-backup-wiki.service' >"$work/backup1.log" 2>&1 || rc=$?
+check "the timers' own services take a backup of shop and wiki (exit $rc)" test "$rc" = 0
+[[ $rc == 0 ]] || m 'journalctl -q --no-pager -n 40 -u blueprint-backup-shop.service -u blueprint-backup-wiki.service' || true
+list=$(m 'blueprint-backup shop --list' 2>&1 || true)
+check "--list shows shop's backup as verified ($list)" bash -c "grep -Eq '^[0-9]{8}T[0-9]{6}Z .* verified ' <<<'$list'"
+id=$(awk 'NR == 1 { print $1 }' <<<"$list")
+perms=$(m "stat -c '%a %U' /var/backups/blueprint /var/backups/blueprint/shop /var/backups/blueprint/shop/$id | xargs; find /var/backups/blueprint ! -user root -o -type f -perm /077 -o -type d -perm /077 | wc -l")
+check "backups are root's alone: 0700 directories, no file others may read ($perms)" test "$perms" = "700 root 700 root 700 root
+0"
+out=$(m 'runuser -u shop -- ls /var/backups/blueprint/shop 2>&1' || true)
+check "a site user cannot list the backups ($out)" grep -q 'Permission denied' <<<"$out"
+manifest=$(m "cat /var/backups/blueprint/shop/$id/manifest")
+check "the manifest names the dump, the archive and the row count of each table" bash -c "grep -q \$'^rows\tpublic.orders\t3\$' <<<'$manifest' && grep -q \$'^file\tdatabase.pgdump\t' <<<'$manifest' && grep -q \$'^file\tfiles.tar.gz\t' <<<'$manifest'"
+link=$(m "tar -tvzf /var/backups/blueprint/shop/$id/files.tar.gz data/evil" 2>&1 || true)
+check "a link the site planted is archived as a link, its target never read ($link)" grep -q 'data/evil -> /etc/shadow' <<<"$link"
+rc=0; m 'blueprint-backup shop --verify' >"$work/verify.log" 2>&1 || rc=$?
+check "--verify restores the newest backup into a throwaway copy and passes (exit $rc)" bash -c "test $rc = 0 && grep -q 'verified' '$work/verify.log'"
+left=$(m "cd / && runuser -u postgres -- psql -XAtc \"select count(*) from pg_database where datname like 'blueprint_verify%'\"; ls -A /var/backups/blueprint | grep -c verify || true")
+check "no throwaway database or directory is left behind ($left)" test "$left" = "0
+0"
+# A corrupted copy: one byte of the dump changed.
+m "cp -a /var/backups/blueprint/shop/$id /var/backups/blueprint/shop/20000101T000000Z && printf X | dd of=/var/backups/blueprint/shop/20000101T000000Z/database.pgdump bs=1 seek=100 conv=notrunc status=none"
+rc=0; m 'blueprint-backup shop --verify 20000101T000000Z' >"$work/verify-bad.log" 2>&1 || rc=$?
+check "--verify fails on a corrupted backup (exit $rc)" bash -c "test $rc != 0 && grep -q 'database.pgdump: sha256 differs' '$work/verify-bad.log' && grep -q 'FAILED verification' '$work/verify-bad.log'"
+rc=0; m 'blueprint-backup shop --restore 20000101T000000Z' >"$work/restore-bad.log" 2>&1 || rc=$?
+rows=$(m "cd / && runuser -u shop -- psql -XAtd shop -c 'select count(*) from orders'")
+check "a corrupted backup is refused for a restore and nothing changes (exit $rc, rows $rows)" bash -c "test $rc != 0 && test '$rows' = 3 && grep -q 'nothing changed' '$work/restore-bad.log'"
+m 'rm -rf /var/backups/blueprint/shop/20000101T000000Z'
+rc=0; m 'blueprint-backup shop --restore ../../etc' >/dev/null 2>&1 || rc=$?
+check "a restore of a path that is not a backup ID is refused (exit $rc)" test "$rc" = 2
+# The loss: a dropped table and a deleted state file, then the restore.
+m 'cd / && runuser -u shop -- psql -X -q -d shop -c "DROP TABLE orders" && runuser -u shop -- rm /srv/sites/shop/shared/data/state.txt /srv/sites/shop/shared/uploads/photo.jpg'
+rc=0; m 'blueprint-backup shop --restore latest' >"$work/restore.log" 2>&1 || rc=$?
+[[ $rc == 0 ]] || cat "$work/restore.log"
+back=$(m "cd / && runuser -u shop -- psql -XAtd shop -c 'select count(*) from orders'; stat -c '%U %a' /srv/sites/shop/shared/data/state.txt; cat /srv/sites/shop/shared/data/state.txt /srv/sites/shop/shared/uploads/photo.jpg; stat -c '%U %G %a' /srv/sites/shop/shared/data /srv/sites/shop/shared/uploads; ls -A /srv/sites/shop/shared | grep -c '^\.\(restore\|old\)-' || true")
+check "--restore latest brings back the dropped table, the state file and the upload, as the site's ($rc)" test "$back" = "3
+shop 640
+kept
+upload
+shop shop 750
+shop shop 750
+0"
+st=$(m 'systemctl is-active shop-web.service shop-api.service' | xargs)
+check "the restore stopped and started shop's services again ($st)" test "$st" = "active active"
+# SQLite: wiki's app reads the restored database.
+m 'cd / && runuser -u wiki -- rm /srv/sites/wiki/shared/data/wiki.sqlite3'
+rc=0; m 'blueprint-backup wiki --restore latest' >"$work/restore-wiki.log" 2>&1 || rc=$?
+# Until wiki-app, started again by the restore, listens.
+for _ in $(seq 50); do [[ $(code_http wiki.test /) == 200 ]] && break; sleep 0.2; done
+b=$(http wiki.test /sqlite)
+check "wiki's deleted SQLite database comes back and its app reads it (exit $rc: $b)" test "$rc $b" = "0 service=app user=wiki path=/sqlite
+rows=3
+url=sqlite:////srv/sites/wiki/shared/data/wiki.sqlite3"
+m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/backup-apply.log" 2>&1 || true
+check "setup.sh reports each site's newest verified backup and changes nothing" bash -c "grep -q '^backup: shop: $id, verified 0h ago' '$work/backup-apply.log' && grep -q '^backup: crm: no verified backup yet' '$work/backup-apply.log' && grep -qx 'no changes' '$work/backup-apply.log'"
+
 # blog is a single-page app (spa = true, immutable = ["/assets/"]).
 b=$(http blog.test /app/settings)
 check "spa: a deep link gets index.html ($b)" test "$b" = "blog release r1"

@@ -74,9 +74,14 @@ security_port_squat() {
     m 'nft delete table inet blueprint_ports'
     b=$(m "curl -s --max-time 3 http://127.0.0.1:$port/" || true)
     check "without ports.nft the squatter answers (the attack is real: $b)" test "$b" = "squatted by crm"
+    m "curl -s --max-time 3 http://127.0.0.1:$port/squat-end >/dev/null" || true
     m 'systemctl restart blueprint-ports.service && systemctl start shop-web.service'
-    sleep 1
-    b=$(https shop.test /back || true)
+    # Until shop-web listens again (a bounded wait for the condition, not for a time).
+    for _ in $(seq 50); do
+        b=$(https shop.test /back || true)
+        [[ $b == "service=web user=shop path=/back" ]] && break
+        sleep 0.2
+    done
     check "shop serves again after the squatter left ($b)" test "$b" = "service=web user=shop path=/back"
 }
 

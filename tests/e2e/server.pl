@@ -79,17 +79,20 @@ while (my $client = $server->accept) {
     }
     if ($path =~ m{/squat\?port=(\d+)$}) {
         # Another site's port, taken while that site's service is down: a child listens there
-        # for up to 60 s and answers one connection with "squatted by USER".
+        # for up to 60 s and answers every connection with "squatted by USER" (Prometheus may
+        # scrape the port meanwhile) until a request for /squat-end.
         my $port = $1;
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 5, ReuseAddr => 1);
         if ($s && !fork) {
             close $server;
             local $SIG{ALRM} = sub { exit 0 };
             alarm 60;
-            if (my $c = $s->accept) {
+            while (my $c = $s->accept) {
+                my $line = <$c> // '';
                 my $b = "squatted by $user\n";
                 print $c "HTTP/1.1 200 OK\r\nContent-Length: " . length($b) . "\r\nConnection: close\r\n\r\n$b";
                 close $c;
+                exit 0 if $line =~ m{^GET /squat-end };
             }
             exit 0;
         }

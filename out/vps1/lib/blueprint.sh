@@ -36,6 +36,7 @@ BP_SKIPPED=()           # steps skipped (container, env switch)
 BP_WARNINGS=()          # problems that do not stop the run
 BP_DRIFT=()             # --check findings
 BP_PROBES=()            # health probe results
+BP_BACKUP_LINES=()      # each site's newest verified backup
 BP_RETIRED=()           # sites removed from the plan whose data is kept
 BP_UNIT_FAILURE=0             # set when an enabled unit with a release is not running
 
@@ -1692,6 +1693,29 @@ bp_bind_check() {
     done < <(ss -Hlntup 2>/dev/null)
 }
 
+# Each site's newest verified backup, as blueprint-backup reports it: a line for the summary,
+# and a warning when it is older than the plan allows. (None yet is said, not warned: a fresh
+# host's first backup is the timer's.)
+bp_backups() {
+    local site id at age
+    ((${#BP_SITES[@]})) && [[ -n $BP_BACKUP_COMMAND && -x $BP_BACKUP_COMMAND ]] || return 0
+    while IFS=$'\t' read -r site id at; do
+        bp_in_list "$site" "${BP_SITES[@]}" || continue
+        if [[ $id == - ]]; then
+            BP_BACKUP_LINES+=("$site: no verified backup yet ($BP_BACKUP_COMMAND $site takes one now)")
+            continue
+        fi
+        age=$(($(date +%s) - at))
+        BP_BACKUP_LINES+=("$site: $id, verified $((age / 3600))h ago")
+        if ((age > BP_BACKUP_STALE_AFTER)); then
+            bp_warn "$site: the newest verified backup ($id) is $((age / 3600))h old (see $BP_BACKUP_COMMAND $site --list and systemctl list-timers)"
+        fi
+    done < <("$BP_BACKUP_COMMAND" --status)
+    if ((BP_CHECK)); then
+        for site in "${BP_BACKUP_LINES[@]}"; do bp_info "backup: $site"; done
+    fi
+}
+
 bp_summary() {
     local unit site r code url n=0 i probes=() labels=() urls=() files=() owner
     bp_step "summary"
@@ -1741,6 +1765,7 @@ bp_summary() {
     printf 'reloaded: %s\n' "${BP_RELOADED[*]:-none}"
     for unit in "${BP_WAITING[@]}"; do printf 'waiting for a release: %s (deploy to %s/%s/current)\n' "$unit" "$BP_SITES_ROOT" "${BP_UNIT_SITE[$unit]}"; done
     for r in "${BP_PROBES[@]}"; do printf 'site %s\n' "$r"; done
+    for r in "${BP_BACKUP_LINES[@]}"; do printf 'backup: %s\n' "$r"; done
     for r in "${BP_AWAITING[@]}"; do printf 'secret awaiting a value: %s (edit %s/%s/shared/.env, then re-run setup.sh)\n' "$r" "$BP_SITES_ROOT" "${r%%:*}"; done
     for site in "${BP_PLACEHOLDERS[@]}"; do printf 'certificate still a self-signed placeholder: %s\n' "$site"; done
     for r in "${BP_SKIPPED[@]}"; do printf 'skipped: %s\n' "$r"; done
@@ -1824,6 +1849,7 @@ bp_main() {
     bp_firewall
     bp_services_hardening
     bp_acme
+    bp_backups
     if ((BP_CHECK)); then
         bp_step_done
         if ((${#BP_DRIFT[@]})); then
