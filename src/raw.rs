@@ -179,6 +179,13 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawService>")]
     pub services: BTreeMap<SpannedString, Spanned<RawService>>,
+    /// The release phase, written like a service's `run` (`/usr/bin/python3 manage.py migrate`):
+    /// `blueprint-deploy` runs it in each new release before the release goes live, as the
+    /// site's user with its environment and sandbox (`<site>-release@<release>.service`). When
+    /// it fails the deploy stops and the running release keeps serving.
+    #[serde(default)]
+    #[schemars(schema_with = "forms::release")]
+    pub release: Option<Spanned<toml::Value>>,
     /// Commands run on a schedule: a `<site>-<job>.service` run by a `<site>-<job>.timer`.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawJob>")]

@@ -119,6 +119,17 @@ pub mod forms {
         })
     }
 
+    /// `release`: a command like `run`, optional.
+    pub fn release(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            ],
+            "examples": ["/usr/bin/python3 manage.py migrate"]
+        })
+    }
+
     /// `run`: a command line split like a shell line, or the arguments one by one.
     pub fn run(_: &mut SchemaGenerator) -> Schema {
         json_schema!({

@@ -118,7 +118,9 @@ fn options_of(text: &str, script: &str) -> Vec<String> {
         for part in line.split(['|', ';', '&', '\'', '`']) {
             let mut words = part.split_whitespace().skip_while(|w| !w.ends_with(script));
             if words.next().is_some() {
-                options.extend(words.filter(|w| w.starts_with("--")).map(str::to_owned));
+                // After `--`, the words are a command's, not the script's.
+                let own = words.take_while(|w| *w != "--");
+                options.extend(own.filter(|w| w.starts_with("--")).map(str::to_owned));
             }
         }
     }
@@ -135,6 +137,11 @@ fn every_host_script_option_in_the_readme_exists() {
             "blueprint-deploy",
             "files/usr/local/sbin/blueprint-deploy",
             2,
+        ),
+        (
+            "blueprint-backup",
+            "files/usr/local/sbin/blueprint-backup",
+            3,
         ),
     ] {
         let code = std::fs::read_to_string(bundle.join(source)).expect("the example bundle");

@@ -24,6 +24,9 @@ pub const AUTHORIZED_KEYS_ROOT: &str = "/etc/ssh/authorized_keys";
 /// The sites' backups, root's alone: `<site>/<id>/` with the dumps, the archive of the site's
 /// files and the manifest `blueprint-backup` checks them against.
 pub const BACKUP_ROOT: &str = "/var/backups/blueprint";
+/// Metrics blueprint writes for the node exporter's textfile collector (monitoring on): root's,
+/// readable by the exporter.
+pub const METRICS_ROOT: &str = "/var/lib/blueprint-metrics";
 /// `blueprint-backup`, which takes, verifies, lists and restores them.
 pub const BACKUP_COMMAND: &str = "/usr/local/sbin/blueprint-backup";
 

@@ -112,6 +112,23 @@ pub struct Site {
     pub services: Vec<Service>,
     /// Scheduled jobs, sorted by name.
     pub jobs: Vec<Job>,
+    /// The release phase `blueprint-deploy` runs in each new release.
+    pub release: Option<Release>,
+}
+
+/// A site's release phase: `<site>-release@<release>.service`, a oneshot in the new release.
+#[derive(Debug, Clone, Serialize)]
+pub struct Release {
+    /// `<site>-release`: the template is `<unit>@.service`.
+    pub unit: UnitName,
+    /// The command line: absolute executable, then arguments.
+    pub argv: Vec<String>,
+    /// The distribution package that provides the executable, when it is a system one.
+    pub package: Option<&'static str>,
+    /// Runtime family, which decides the sandbox relaxations.
+    pub runtime: Runtime,
+    /// The services' default limits.
+    pub limits: Limits,
 }
 
 /// A command of a site run by a timer.
@@ -238,6 +255,24 @@ impl RateLimit {
     /// nginx syntax, e.g. `30r/s`.
     pub fn rate(&self) -> String {
         format!("{}r/{}", self.requests, self.per)
+    }
+}
+
+/// Defaults that keep one site from starving the others (seed 003 lists their absence as critical).
+pub const DEFAULT_MEMORY_MAX: &str = "1G";
+/// One core's worth of CPU time.
+pub const DEFAULT_CPU_QUOTA: &str = "100%";
+/// Enough threads for Node, Python workers or a JVM; stops fork bombs.
+pub const DEFAULT_TASKS_MAX: u32 = 256;
+
+impl Default for Limits {
+    /// The limits of a unit that sets none.
+    fn default() -> Self {
+        Self {
+            memory_max: DEFAULT_MEMORY_MAX.to_owned(),
+            cpu_quota: DEFAULT_CPU_QUOTA.to_owned(),
+            tasks_max: DEFAULT_TASKS_MAX,
+        }
     }
 }
 

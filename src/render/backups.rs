@@ -19,6 +19,8 @@ struct BackupScriptView<'a> {
     sites_root: &'static str,
     keep_daily: u32,
     keep_weekly: u32,
+    /// The node exporter's textfile directory (monitoring on), or empty.
+    metrics_root: &'static str,
     sites: Vec<BackupSite<'a>>,
 }
 view_of!(BackupScriptView<'_> => BackupScript);
@@ -42,7 +44,8 @@ struct BackupUnitView<'a> {
     what: &'static str,
     postgres: bool,
     command: &'static str,
-    backup_root: &'static str,
+    /// `ReadWritePaths=`: the backups, and the metrics directory with monitoring on.
+    writes: String,
 }
 view_of!(BackupUnitView<'_> => BackupUnit);
 
@@ -92,11 +95,17 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 .collect(),
         })
         .collect();
+    let metrics_root = if model.host.prometheus {
+        layout::METRICS_ROOT
+    } else {
+        ""
+    };
     let script = renderer.render(&BackupScriptView {
         backup_root: layout::BACKUP_ROOT,
         sites_root: layout::SITES_ROOT,
         keep_daily: backups.keep_daily,
         keep_weekly: backups.keep_weekly,
+        metrics_root,
         sites,
     });
     bundle.add_host_file(layout::BACKUP_COMMAND, script, Fate::root(0o755));
@@ -113,7 +122,12 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             },
             postgres: site.database == Database::Postgres,
             command: layout::BACKUP_COMMAND,
-            backup_root: layout::BACKUP_ROOT,
+            writes: [layout::BACKUP_ROOT, metrics_root]
+                .iter()
+                .filter(|path| !path.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" "),
         };
         // The service only re-read: its timer starts it, setup.sh never does.
         bundle.add_host_file(

@@ -55,7 +55,14 @@ struct DeploySite<'a> {
     name: &'a str,
     /// The site's enabled units, restarted after a switch.
     units: Vec<String>,
+    /// `port path` words of each enabled service with a health check: what a new release must
+    /// answer before it stays.
+    health: Vec<String>,
     static_dir: Option<&'a str>,
+    /// The release phase's template unit (`<site>-release`), when the site has one.
+    release_unit: Option<String>,
+    /// `systemd-run --property` values of a one-off command (`--exec`).
+    exec: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -125,9 +132,17 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
                 .filter(|svc| svc.enabled)
                 .map(|svc| svc.unit.to_string())
                 .collect();
+            let health = (site.services.iter())
+                .filter(|svc| svc.enabled)
+                .filter_map(|svc| Some([svc.port.to_string(), svc.health.clone()?]))
+                .flatten()
+                .collect();
             DeploySite {
                 name: &site.name,
                 units: enabled,
+                health,
+                release_unit: site.release.as_ref().map(|r| r.unit.to_string()),
+                exec: super::systemd::exec_properties(renderer, site),
                 static_dir: site.static_dir.as_deref(),
             }
         })

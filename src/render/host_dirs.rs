@@ -56,6 +56,11 @@ pub(super) fn host_dirs(model: &Model) -> Vec<HostDir> {
         let auth = layout::BASIC_AUTH_ROOT.to_owned();
         dirs.push(HostDir::new(auth, 0o750, "root", "www-data"));
     }
+    if model.host.prometheus {
+        // The node exporter's textfile directory: root writes, the exporter reads.
+        let metrics = layout::METRICS_ROOT.to_owned();
+        dirs.push(HostDir::new(metrics, 0o755, "root", "root"));
+    }
     if model.host.backups.is_some() {
         // Every site's data: root's alone.
         let backups = layout::BACKUP_ROOT.to_owned();

@@ -9,7 +9,7 @@ use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::fate::{Action, Validator};
 use crate::bundle::{Bundle, Fate};
-use crate::model::Model;
+use crate::model::{layout, Model};
 
 /// The units setup.sh keeps enabled and running when monitoring is on.
 pub(super) const UNITS: [&str; 2] = ["prometheus", "prometheus-node-exporter"];
@@ -30,9 +30,12 @@ struct TargetView<'a> {
     path: &'a str,
 }
 
-/// The alerting rules: the same for every host.
+/// The alerting rules: the same for every host, but for the backups' age limit.
 #[derive(Serialize)]
-struct RulesView;
+struct RulesView {
+    /// Seconds after which a site's newest verified backup is stale; 0 with backups off.
+    backup_stale_after: u64,
+}
 view_of!(RulesView => PrometheusRules);
 
 /// Adds the monitoring files when the host asks for them.
@@ -59,7 +62,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
     // Installed before prometheus.yml (files go in path order), which names it.
     bundle.add_host_file(
         "/etc/prometheus/blueprint-rules.yml",
-        renderer.render(&RulesView),
+        renderer.render(&RulesView {
+            backup_stale_after: (model.host.backups.as_ref())
+                .map_or(0, super::backups::stale_after_seconds),
+        }),
         Fate::root(0o644)
             .validated_by(Validator::PromtoolRules)
             .then(restart()),
@@ -80,7 +86,13 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         (UNITS[0], "--web.listen-address=127.0.0.1:9090"),
         (
             UNITS[1],
-            "--web.listen-address=127.0.0.1:9100 --collector.systemd",
+            // The textfile directory holds blueprint-backup's metrics: root's, read-only to the
+            // exporter (the package's own directory belongs to the prometheus user).
+            &[
+                "--web.listen-address=127.0.0.1:9100 --collector.systemd --collector.textfile.directory=",
+                layout::METRICS_ROOT,
+            ]
+            .concat(),
         ),
     ] {
         let text = [

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::{Database, Model, Service, Site, Tls};
+use crate::model::{Backups, Database, Model, Service, Site, Tls};
 
 #[derive(Serialize)]
 struct PlanView<'a> {
@@ -15,6 +15,16 @@ struct PlanView<'a> {
     services: Vec<ServiceRow>,
     /// "`package`: why" lines.
     packages: Vec<String>,
+    /// Jobs and release phases: what runs besides the services, and when.
+    runs: Vec<RunRow>,
+    backups: Option<&'a Backups>,
+}
+
+#[derive(Serialize)]
+struct RunRow {
+    unit: String,
+    when: String,
+    command: String,
 }
 view_of!(PlanView<'_> => PlanMd);
 
@@ -152,11 +162,32 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         .into_iter()
         .map(|(package, why)| ["`", package, "`: ", &why.join(", ")].concat())
         .collect();
+    let runs = (model.sites.iter())
+        .flat_map(|site| {
+            let jobs = site.jobs.iter().map(|job| RunRow {
+                unit: job.unit.to_string(),
+                when: if job.enabled {
+                    ["`", &job.schedule, "`"].concat()
+                } else {
+                    "**disabled**".to_owned()
+                },
+                command: format!("{:?}", job.argv),
+            });
+            let release = site.release.iter().map(|release| RunRow {
+                unit: [&release.unit, "@<release>"].concat(),
+                when: "each deploy, before the switch".to_owned(),
+                command: format!("{:?}", release.argv),
+            });
+            jobs.chain(release)
+        })
+        .collect();
     let view = PlanView {
         host,
         sites,
         services,
         packages,
+        runs,
+        backups: model.host.backups.as_ref(),
     };
     bundle.add("PLAN.md", renderer.render(&view), 0o644);
 }

@@ -221,9 +221,20 @@ pub(super) fn extra_packages(model: &Model) -> BTreeMap<&str, Vec<String>> {
             .push("`[host] packages`".to_owned());
     }
     for site in &model.sites {
-        for svc in &site.services {
-            if let Some(package) = svc.package {
-                let why = ["`", svc.argv[0].as_str(), "` of `", &svc.unit, "`"];
+        // Services, jobs and the release phase: each executable's package, with who needs it.
+        let processes = (site.services.iter())
+            .map(|svc| (svc.package, &svc.argv, svc.unit.to_string()))
+            .chain((site.jobs.iter()).map(|job| (job.package, &job.argv, job.unit.to_string())))
+            .chain((site.release.iter()).map(|release| {
+                (
+                    release.package,
+                    &release.argv,
+                    [&release.unit, "@"].concat(),
+                )
+            }));
+        for (package, argv, unit) in processes {
+            if let Some(package) = package {
+                let why = ["`", argv[0].as_str(), "` of `", &unit, "`"];
                 extra.entry(package).or_default().push(why.concat());
             }
         }

@@ -24,6 +24,10 @@ struct UnitView<'a> {
     site: &'a str,
     /// `/srv/sites/<site>`.
     root: &'a str,
+    /// Where the process runs: `<root>/current`, or the new release for the release phase.
+    workdir: String,
+    /// The release phase (a template unit, instance = the release's name).
+    release: bool,
     database: bool,
     /// `KEY=value` for the service's contract (its address, …), then each of the site's env
     /// vars sorted by key; quoted by the template.
@@ -57,44 +61,127 @@ pub(super) struct TimerView<'a> {
 }
 view_of!(TimerView<'_> => SystemdTimer);
 
-/// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
-pub(super) fn render_site<'a>(renderer: &Renderer, site: &'a Site, bundle: &mut Bundle) {
-    // The same for every unit of the site: built once.
-    let env: Vec<String> = site.env.iter().map(|(k, v)| [k, "=", v].concat()).collect();
-    let root = layout::site_root(&site.name);
-    let read_write: Vec<String> = contract::SHARED_WRITABLE
-        .iter()
-        .map(|dir| layout::site_path(&site.name, &["shared/", dir].concat()))
-        .chain(site.writable.iter().map(|rel| {
-            [
-                "-",
-                &layout::site_path(&site.name, &["current/", rel].concat()),
-            ]
-            .concat()
-        }))
-        .collect();
-    let contract = |port: Option<u16>| -> Vec<String> {
+/// What every unit of a site shares, built once per site.
+struct SiteUnits<'a> {
+    site: &'a Site,
+    /// `KEY=value` of the site's `env`.
+    env: Vec<String>,
+    root: String,
+    current: String,
+    read_write: Vec<String>,
+    /// The release phase writes the `writable` paths of the new release, not of `current`.
+    release_read_write: Vec<String>,
+}
+
+impl<'a> SiteUnits<'a> {
+    fn new(site: &'a Site) -> Self {
+        let root = layout::site_root(&site.name);
+        let read_write: Vec<String> = contract::SHARED_WRITABLE
+            .iter()
+            .map(|dir| layout::site_path(&site.name, &["shared/", dir].concat()))
+            .chain(site.writable.iter().map(|rel| {
+                [
+                    "-",
+                    &layout::site_path(&site.name, &["current/", rel].concat()),
+                ]
+                .concat()
+            }))
+            .collect();
+        Self {
+            site,
+            env: site.env.iter().map(|(k, v)| [k, "=", v].concat()).collect(),
+            current: [root.as_str(), "/current"].concat(),
+            release_read_write: read_write
+                .iter()
+                .map(|path| path.replacen("/current/", "/releases/%i/", 1))
+                .collect(),
+            read_write,
+            root,
+        }
+    }
+
+    /// The contract of a process listening on `port` (a service), or on nothing (`None`).
+    fn contract(&self, port: Option<u16>) -> Vec<String> {
+        let name = &self.site.name;
         let process = match port {
-            Some(port) => contract::environment(&site.name, port),
-            None => contract::job_environment(&site.name),
+            Some(port) => contract::environment(name, port),
+            None => contract::job_environment(name),
         };
         process
             .into_iter()
-            .chain(contract::database_environment(&site.name, site.database))
+            .chain(contract::database_environment(name, self.site.database))
             .map(|(k, v)| [k, "=", &v].concat())
             .collect()
-    };
-    let unit_view = |service: ServiceView<'a>, contract: Vec<String>, job| UnitView {
-        site: &site.name,
-        root: &root,
-        database: site.database == Database::Postgres,
-        contract,
-        env: &env,
-        read_write: &read_write,
-        release_writable: !site.writable.is_empty(),
-        service,
-        job,
-    };
+    }
+
+    fn view(
+        &'a self,
+        service: ServiceView<'a>,
+        port: Option<u16>,
+        job: Option<JobView<'a>>,
+    ) -> UnitView<'a> {
+        UnitView {
+            site: &self.site.name,
+            root: &self.root,
+            workdir: self.current.clone(),
+            release: false,
+            database: self.site.database == Database::Postgres,
+            contract: self.contract(port),
+            env: &self.env,
+            read_write: &self.read_write,
+            release_writable: !self.site.writable.is_empty(),
+            service,
+            job,
+        }
+    }
+}
+
+/// The `[Service]` settings of a one-off command of `site` (`blueprint-deploy SITE --exec`), as
+/// `systemd-run --property` values: the user, directory, environment and sandbox of the site's
+/// jobs, taken from the same template, so the two cannot drift apart. Its runtime is the most
+/// permissive of the site's services (a JIT needs writable+executable memory).
+pub(super) fn exec_properties(renderer: &Renderer, site: &Site) -> Vec<String> {
+    let units = SiteUnits::new(site);
+    let runtime = (site.services.iter().map(|svc| svc.runtime))
+        .find(|runtime| runtime.needs_wx_memory())
+        .unwrap_or(crate::model::Runtime::Native);
+    let limits = Limits::default();
+    let view = units.view(
+        ServiceView {
+            name: "exec",
+            port: 0,
+            argv: &[],
+            runtime: runtime.id(),
+            runtime_needs_wx: runtime.needs_wx_memory(),
+            limits: &limits,
+        },
+        None,
+        Some(JobView {
+            timeout: "infinity",
+            schedule: "",
+        }),
+    );
+    let text = renderer.render(&view);
+    let service = text.split("\n[Service]\n").nth(1).unwrap_or_default();
+    service
+        .lines()
+        .take_while(|line| !line.starts_with('['))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        // The command is systemd-run's own, and it runs until it ends.
+        .filter(|line| {
+            !["ExecStart=", "Type=", "TimeoutStartSec=", "TimeoutStopSec="]
+                .iter()
+                .any(|key| line.starts_with(key))
+        })
+        // systemd-run expands no specifiers: the unit file's `%%` is a plain `%` here.
+        .map(|line| line.replace("%%", "%"))
+        .collect()
+}
+
+/// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
+pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
+    let units = SiteUnits::new(site);
+    let unit_view = |service, contract: Option<u16>, job| units.view(service, contract, job);
     for svc in &site.services {
         let view = unit_view(
             ServiceView {
@@ -105,7 +192,7 @@ pub(super) fn render_site<'a>(renderer: &Renderer, site: &'a Site, bundle: &mut 
                 runtime_needs_wx: svc.runtime.needs_wx_memory(),
                 limits: &svc.limits,
             },
-            contract(Some(svc.port)),
+            Some(svc.port),
             None,
         );
         let unit = &svc.unit;
@@ -126,7 +213,7 @@ pub(super) fn render_site<'a>(renderer: &Renderer, site: &'a Site, bundle: &mut 
                 runtime_needs_wx: job.runtime.needs_wx_memory(),
                 limits: &job.limits,
             },
-            contract(None),
+            None,
             Some(JobView {
                 timeout: &job.timeout,
                 schedule: &job.schedule,
@@ -151,4 +238,33 @@ pub(super) fn render_site<'a>(renderer: &Renderer, site: &'a Site, bundle: &mut 
             Fate::root(0o644).then(Action::RestartUnit([unit, ".timer"].concat())),
         );
     }
+    if let Some(release) = &site.release {
+        let mut view = unit_view(
+            ServiceView {
+                name: "release",
+                port: 0,
+                argv: &release.argv,
+                runtime: release.runtime.id(),
+                runtime_needs_wx: release.runtime.needs_wx_memory(),
+                limits: &release.limits,
+            },
+            None,
+            Some(JobView {
+                timeout: RELEASE_TIMEOUT,
+                schedule: "",
+            }),
+        );
+        view.release = true;
+        view.workdir = [units.root.as_str(), "/releases/%i"].concat();
+        view.read_write = &units.release_read_write;
+        // Only re-read: blueprint-deploy starts an instance per release.
+        bundle.add_host_file(
+            &["/etc/systemd/system/", &release.unit, "@.service"].concat(),
+            renderer.render(&view),
+            Fate::root(0o644).then(Action::DaemonReload),
+        );
+    }
 }
+
+/// The longest a release phase (migrations) may take before the deploy gives up.
+const RELEASE_TIMEOUT: &str = "15min";

@@ -4,12 +4,7 @@
 use super::invalid::{Checked, Invalid};
 use crate::model::Limits;
 
-/// Defaults that keep one site from starving the others (seed 003 lists their absence as critical).
-pub(super) const DEFAULT_MEMORY_MAX: &str = "1G";
-/// One core's worth of CPU time.
-pub(super) const DEFAULT_CPU_QUOTA: &str = "100%";
-/// Enough threads for Node, Python workers or a JVM; stops fork bombs.
-pub(super) const DEFAULT_TASKS_MAX: u32 = 256;
+pub(super) use crate::model::{DEFAULT_CPU_QUOTA, DEFAULT_MEMORY_MAX, DEFAULT_TASKS_MAX};
 /// nginx body size default.
 pub(super) const DEFAULT_BODY_SIZE: &str = "10m";
 

@@ -29,6 +29,7 @@ mod portable;
 mod ports;
 mod process;
 mod rate;
+mod release;
 mod service;
 mod serving;
 mod site;

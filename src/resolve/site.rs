@@ -222,6 +222,10 @@ impl Resolver<'_> {
             .iter()
             .filter_map(|(n, j)| self.job(n, j, host, checked_name.as_ref()))
             .collect();
+        let release = raw_site
+            .release
+            .as_ref()
+            .map(|r| self.release(r, host, checked_name.as_ref()));
         self.routes_within_site(raw_site, static_dir.is_some());
         if raw_site.services.is_empty() && raw_site.static_dir.is_none() {
             self.report(
@@ -257,6 +261,7 @@ impl Resolver<'_> {
             headers: site_headers,
             services,
             jobs,
+            release: release.map_or(Some(None), |r| r.map(Some))?,
         })
     }
 

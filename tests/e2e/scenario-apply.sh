@@ -294,6 +294,59 @@ sleep 1
 b=$(http crm.test /deployed)
 check "crm serves the deployed release ($b)" test "$b" = "service=app user=crm path=/deployed"
 
+# shop's release phase ran in the new release, as shop, with its environment, before it went live;
+# one that fails stops the deploy before anything switches.
+# shellcheck disable=SC2016  # expanded on the machine
+ran=$(m 'tail -n 1 /srv/sites/shop/shared/data/release-ran; stat -c %U /srv/sites/shop/shared/data/release-ran; readlink -f /srv/sites/shop/current')
+check "the release phase ran as shop in the new release with DATABASE_URL ($ran)" bash -c "[[ \$(sed -n 1p <<<\"\$1\") == \"user=shop cwd=\$(sed -n 3p <<<\"\$1\") db=yes\" && \$(sed -n 2p <<<\"\$1\") == shop ]]" _ "$ran"
+mkdir -p "$work/nomigrate" && cp "$here/server.pl" "$work/nomigrate/server.pl" && touch "$work/nomigrate/release-fails"
+tar -czf "$work/nomigrate.tar.gz" -C "$work/nomigrate" .
+# shellcheck disable=SC2016
+good=$(m 'basename "$(readlink /srv/sites/shop/current)"')
+sleep 1.1 # release names are UTC seconds
+rc=0; out=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop <"$work/nomigrate.tar.gz" 2>&1) || rc=$?
+# shellcheck disable=SC2016
+cur=$(m 'basename "$(readlink /srv/sites/shop/current)"; systemctl --failed --no-legend --plain | wc -l')
+check "a failing release phase aborts the deploy (exit $rc); shop still runs $good, no unit left failed ($cur)" bash -c "test $rc != 0 && test '$cur' = '$good
+0' && grep -q 'the release phase of .* failed; shop still runs release $good' <<<'$out'"
+
+# Health-gated deploys: a shop release whose /healthz answers 500 is switched back, marked
+# failed, never rolled back to; the journal shows why. (The gate waits 30 s for it.)
+mkdir -p "$work/bad" && cp "$here/server.pl" "$work/bad/server.pl" && touch "$work/bad/unhealthy"
+tar -czf "$work/bad.tar.gz" -C "$work/bad" .
+sleep 1.1 # release names are UTC seconds
+rc=0; out=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop <"$work/bad.tar.gz" 2>&1) || rc=$?
+# shellcheck disable=SC2016
+cur=$(m 'basename "$(readlink /srv/sites/shop/current)"')
+check "a release failing its health check is refused (exit $rc) and shop runs $good again ($cur)" bash -c "test $rc != 0 && test '$cur' = '$good' && grep -q 'failed its health check; shop runs release $good again' <<<'$out' && grep -q -- '--- journalctl -u shop-web.service' <<<'$out'"
+for _ in $(seq 50); do [[ $(code_https shop.test /healthz) == 200 ]] && break; sleep 0.2; done
+b=$(https shop.test /after-refused)
+check "shop serves its previous release after the refused one ($b)" test "$b" = "service=web user=shop path=/after-refused"
+list=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --list 2>&1 || true)
+bad=$(sed -n 's/^! \([^ ]*\) (failed)$/\1/p' <<<"$list" | head -n 1)
+marked=$(grep -c "^! " <<<"$list" || true)
+check "--list marks both failed releases with ! ($marked) and the current one with *" bash -c "test '$marked' = 2 && grep -qx '[*] $good' <<<'$list'"
+rc=0; "${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --rollback "$bad" >/dev/null 2>&1 || rc=$?
+check "--rollback to the failed release is refused (exit $rc)" test "$rc" = 2
+check "--rollback RELEASE switches to that release (r1)" "${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --rollback r1
+# shellcheck disable=SC2016
+cur=$(m 'basename "$(readlink /srv/sites/shop/current)"')
+check "shop runs r1 after --rollback r1 ($cur)" test "$cur" = r1
+# Four restarts of shop's services within a minute: deliberate ones do not hit StartLimitBurst.
+st=$(m 'systemctl is-active shop-web.service shop-api.service' | xargs)
+check "shop's services run after the deploys, refusals and rollbacks of the last minute ($st)" test "$st" = "active active"
+logs=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --logs 200 2>&1 || true)
+check "--logs shows shop's journal and no other site's" bash -c "grep -q 'shop web (blueprint)' <<<\"\$1\" && ! grep -q 'crm app (blueprint)' <<<\"\$1\"" _ "$logs"
+rc=0; "${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --logs "'x;id'" >/dev/null 2>&1 || rc=$?
+check "--logs refuses a line count that is not a number (exit $rc)" test "$rc" = 2
+# A one-off command: as the site user, in current, with the site's environment and sandbox.
+who=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --exec -- /usr/bin/id -un 2>&1 || true)
+envs=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --exec -- /usr/bin/env 2>&1 || true)
+check "--exec runs as shop with its environment and DATABASE_URL ($who)" bash -c "test '$who' = shop && grep -qx 'STATE_DIRECTORY=/srv/sites/shop/shared/data' <<<\"\$1\" && grep -q '^DATABASE_URL=postgresql://' <<<\"\$1\"" _ "$envs"
+rc=0; "${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop --exec -- /usr/bin/touch /srv/sites/shop/current/exec-wrote >/dev/null 2>&1 || rc=$?
+st=$(m 'test -e /srv/sites/shop/current/exec-wrote && echo written || echo absent')
+check "--exec runs in the sandbox: the release is read-only (exit $rc, $st)" test "$rc" != 0 -a "$st" = absent
+
 # Monitoring: Prometheus and node exporter listen on loopback only, and Prometheus scrapes
 # shop-web's /metrics (its first scrape comes within one 15 s interval of its start).
 st=$(m "ss -Hltn '( sport = :9090 or sport = :9100 )' | awk '{print \$4}' | sort | xargs")
@@ -307,7 +360,10 @@ health=$(m 'for i in $(seq 60); do
 done; echo "$h"')
 check "monitoring: Prometheus scrapes shop-web's metrics and the host ($health)" bash -c "[[ '$health' == *'shop-web=up'* && '$health' == *'node=up'* ]]"
 rules=$(m "curl -s http://127.0.0.1:9090/api/v1/rules | grep -o '\"name\":\"[A-Za-z]*\"' | sort | xargs")
-check "monitoring: the alerting rules are loaded ($rules)" bash -c "[[ '$rules' == *TargetDown* && '$rules' == *UnitFailed* && '$rules' == *DiskAlmostFull* ]]"
+check "monitoring: the alerting rules are loaded ($rules)" bash -c "[[ '$rules' == *TargetDown* && '$rules' == *UnitFailed* && '$rules' == *DiskAlmostFull* && '$rules' == *BackupStale* ]]"
+# The backups' age, for BackupStale: written by blueprint-backup, exported by the node exporter.
+age=$(m "curl -s http://127.0.0.1:9100/metrics | grep '^blueprint_backup_last_verified_timestamp_seconds' | sort" || true)
+check "monitoring: the node exporter exports each backed-up site's last verified backup ($age)" bash -c "grep -q 'site=\"shop\"} [0-9]' <<<'$age' && grep -q 'site=\"wiki\"} [0-9]' <<<'$age'"
 security_deploy_history
 security_deploy_user_race
 security_lock

@@ -7,8 +7,10 @@
 # would try are endpoints too, so they run inside the real unit's sandbox: .../bind?port=N binds
 # another port, .../plant plants symlinks where root once opened files, .../headers shows the
 # proxy headers the app received. .../ws with `Upgrade: websocket` answers 101 and echoes lines.
+# .../healthz answers 500 when the release holds a file `unhealthy`.
 #   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
 #   perl server.pl job|fail       runs once, as a scheduled job
+#   perl server.pl release        runs once, as the release phase
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -24,6 +26,16 @@ if ($service eq 'job') {
     exit 0;
 }
 exit 1 if $service eq 'fail';
+# As the release phase: records who ran it, where, and whether it reached the database; fails
+# in a release holding a file `release-fails`.
+if ($service eq 'release') {
+    exit 1 if -e 'release-fails';
+    my $cwd = readlink('/proc/self/cwd') // '?';
+    open my $out, '>>', "$ENV{STATE_DIRECTORY}/release-ran" or die "release: $!\n";
+    print $out "user=$user cwd=$cwd db=" . ($ENV{DATABASE_URL} ? 'yes' : 'no') . "\n";
+    close $out;
+    exit 0;
+}
 my $port = $ENV{PORT} or die "PORT is not set\n";
 my $server = IO::Socket::INET->new(
     LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 64, ReuseAddr => 1, Proto => 'tcp',
@@ -138,7 +150,9 @@ while (my $client = $server->accept) {
         $out =~ s/\s+$//;
         $body .= "$out\n";
     }
-    print $client "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+    # A release shipped with a file `unhealthy` fails its health check (blueprint-deploy's gate).
+    my $status = ($path =~ m{healthz$} && -e 'unhealthy') ? '500 Internal Server Error' : '200 OK';
+    print $client "HTTP/1.1 $status\r\nContent-Type: text/plain\r\nContent-Length: "
         . length($body) . "\r\nConnection: close\r\n\r\n$body";
     close $client;
 }
