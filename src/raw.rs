@@ -170,6 +170,13 @@ pub struct RawSite {
     /// Largest accepted request body, in nginx size syntax.
     #[schemars(with = "Option<String>", example = &"10m", extend("default" = "10m"))]
     pub client_max_body_size: Option<SpannedString>,
+    /// Directories of the release nginx serves itself beside the app, by URL prefix (a
+    /// directory below `/`): `{ "/static/" = "staticfiles" }` for Django's `collectstatic`.
+    /// Their files are made readable to nginx in each release; symlinks are followed only to
+    /// files of the same owner, dotfiles are 404.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>", example = forms::example_paths())]
+    pub paths: BTreeMap<SpannedString, SpannedString>,
     /// Overrides of the default security headers: a header name to a value; an empty value
     /// removes the header.
     #[serde(default)]

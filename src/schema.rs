@@ -148,6 +148,11 @@ pub mod forms {
     }
 
     /// The example of `headers`.
+    pub fn example_paths() -> Value {
+        json!({ "/static/": "staticfiles" })
+    }
+
+    /// The example of `headers`.
     pub fn example_headers() -> Value {
         json!({ "X-Frame-Options": "DENY" })
     }

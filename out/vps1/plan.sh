@@ -96,6 +96,8 @@ declare -A BP_SITE_TLS_CERT=([chienstreats]='' [secondsite]='')
 declare -A BP_SITE_TLS_KEY=([chienstreats]='' [secondsite]='')
 declare -A BP_SITE_DATABASE=([chienstreats]=postgres [secondsite]=none)
 declare -A BP_SITE_STATIC=([chienstreats]='' [secondsite]=public)
+# Directories of each site's release that nginx reads (its static one and its paths).
+declare -A BP_SITE_PUBLISHED=([chienstreats]='' [secondsite]=public)
 declare -A BP_SITE_SECRETS=([chienstreats]=STRIPE_SECRET_KEY [secondsite]='')
 declare -A BP_SITE_GENERATED=([chienstreats]=SESSION_SECRET [secondsite]='')
 # Basic-auth users per site (passwords are generated on the host); empty: no login.

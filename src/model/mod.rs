@@ -94,6 +94,8 @@ pub struct Site {
     pub writable: Vec<String>,
     /// Static directory under `current/`, served by nginx.
     pub static_dir: Option<String>,
+    /// Directories under `current/` nginx serves beside the app, by URL prefix (sorted).
+    pub paths: BTreeMap<String, String>,
     /// Serve `static_dir` as a single-page app (`index.html` for extensionless misses).
     pub spa: bool,
     /// URL prefixes of `static_dir` whose files are content-hashed (cached as immutable).
@@ -129,6 +131,18 @@ pub struct Release {
     pub runtime: Runtime,
     /// The services' default limits.
     pub limits: Limits,
+}
+
+impl Site {
+    /// The directories of the release nginx reads (as "other"): `static` and the `paths`,
+    /// sorted, each once.
+    pub fn published_dirs(&self) -> Vec<&str> {
+        let dirs: std::collections::BTreeSet<&str> = (self.static_dir.iter())
+            .chain(self.paths.values())
+            .map(String::as_str)
+            .collect();
+        dirs.into_iter().collect()
+    }
 }
 
 /// A command of a site run by a timer.

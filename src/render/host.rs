@@ -58,7 +58,8 @@ struct DeploySite<'a> {
     /// `port path` words of each enabled service with a health check: what a new release must
     /// answer before it stays.
     health: Vec<String>,
-    static_dir: Option<&'a str>,
+    /// The release's directories nginx serves.
+    published: Vec<&'a str>,
     /// The release phase's template unit (`<site>-release`), when the site has one.
     release_unit: Option<String>,
     /// `systemd-run --property` values of a one-off command (`--exec`).
@@ -143,7 +144,7 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
                 health,
                 release_unit: site.release.as_ref().map(|r| r.unit.to_string()),
                 exec: super::systemd::exec_properties(renderer, site),
-                static_dir: site.static_dir.as_deref(),
+                published: site.published_dirs(),
             }
         })
         .collect();

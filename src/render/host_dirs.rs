@@ -78,7 +78,7 @@ fn site_dirs(site: &Site) -> Vec<HostDir> {
     // nginx (www-data) serves a static site's files through "other" permissions, so it needs to
     // traverse (not list) the way to the release. It is in no site's group: a group shared with
     // every static site would let one site's release publish another's files.
-    let traverse = if site.static_dir.is_some() {
+    let traverse = if !site.published_dirs().is_empty() {
         0o751
     } else {
         0o750

@@ -76,6 +76,8 @@ struct SiteView<'a> {
     client_max_body_size: &'a str,
     cloudflare: bool,
     static_root: Option<String>,
+    /// `paths`: each URL prefix with the directory nginx aliases it to (with a trailing `/`).
+    paths: Vec<PathView<'a>>,
     spa: bool,
     immutable: &'a [String],
     /// A private site's networks; empty for a public one.
@@ -90,6 +92,12 @@ struct SiteView<'a> {
     hsts: &'static str,
     log_dir: String,
     tls_dir: String,
+}
+
+#[derive(Serialize)]
+struct PathView<'a> {
+    prefix: &'a str,
+    alias: String,
 }
 
 #[derive(Serialize)]
@@ -169,6 +177,13 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             .static_dir
             .as_ref()
             .map(|dir| layout::site_path(&site.name, &["current/", dir].concat())),
+        paths: (site.paths.iter())
+            .map(|(prefix, dir)| PathView {
+                prefix,
+                // Both end in `/`: an alias without it would let `/static../x` escape.
+                alias: layout::site_path(&site.name, &["current/", dir, "/"].concat()),
+            })
+            .collect(),
         spa: site.spa,
         immutable: &site.immutable,
         allow_from: &site.allow_from,

@@ -61,6 +61,7 @@ struct PlanArrays {
     site_tls_key: ShAssoc,
     site_database: ShAssoc,
     site_static: ShAssoc,
+    site_published: ShAssoc,
     site_secrets: ShAssoc,
     site_generated: ShAssoc,
     site_basic_auth: ShAssoc,
@@ -126,6 +127,9 @@ impl PlanArrays {
             arrays.site_database.insert(name, database);
             let static_dir = site.static_dir.as_deref().unwrap_or("");
             arrays.site_static.insert(name, static_dir);
+            arrays
+                .site_published
+                .insert(name, &site.published_dirs().join(" "));
             arrays.site_secrets.insert(name, &site.secrets.join(" "));
             let generated = site.generated_secrets.join(" ");
             arrays.site_generated.insert(name, &generated);

@@ -144,6 +144,17 @@ impl Resolver<'_> {
                         "give each service its own route",
                     ),
                 );
+            } else if site.paths.keys().any(|p| p.get_ref() == route.get_ref()) {
+                self.report(
+                    route.span(),
+                    Invalid::new(
+                        format!(
+                            "route `{}` is also one of the site's `paths`",
+                            route.get_ref()
+                        ),
+                        "serve that prefix from the app or from the release's files, not both",
+                    ),
+                );
             } else if has_static && route.get_ref() == "/" {
                 self.report(route.span(), Invalid::new("route `/` conflicts with the site's `static` directory", "serve static files from the app, or move the service to a sub-path like `/api/`"));
             }

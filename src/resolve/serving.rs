@@ -27,6 +27,23 @@ pub(super) fn immutable_prefix(prefix: &str) -> Checked<()> {
     Ok(())
 }
 
+/// A `paths` entry: a URL directory below `/` served from a plain directory of the release.
+pub(super) fn published_path(prefix: &str, dir: &str) -> Checked<()> {
+    url_path("path", prefix)?;
+    if !prefix.ends_with('/') || prefix == "/" {
+        return Err(Invalid::new(
+            format!("path `{prefix}` must be a directory below `/`"),
+            "end it with `/`, e.g. `/static/`; to serve the whole site from files, use `static`",
+        ));
+    }
+    super::paths::release_dir(dir).map_err(|_| {
+        Invalid::new(
+            format!("`{dir}` (for `{prefix}`) is not a plain relative path"),
+            "name a directory inside the release, e.g. `staticfiles` or `dist/static` (letters, digits, `.`, `-`, `_`)",
+        )
+    })
+}
+
 /// A `read_timeout`: a duration from 1 s to 24 h.
 pub(super) fn read_timeout(value: &str) -> Checked<()> {
     duration("read timeout", value).map(|_| ())

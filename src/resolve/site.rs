@@ -128,6 +128,13 @@ impl Resolver<'_> {
             self.check(d.span(), paths::release_dir(d.get_ref()))
                 .map(|()| d.get_ref().clone())
         });
+        let mut paths = BTreeMap::new();
+        for (prefix, dir) in &raw_site.paths {
+            let checked = serving::published_path(prefix.get_ref(), dir.get_ref());
+            if self.check(prefix.span(), checked).is_some() {
+                paths.insert(prefix.get_ref().clone(), dir.get_ref().clone());
+            }
+        }
         let spa = raw_site.spa.as_ref().is_some_and(|v| *v.get_ref());
         // (An explicit `spa = false`, the default, needs nothing.)
         if let (Some(v), None, true) = (&raw_site.spa, &raw_site.static_dir, spa) {
@@ -252,6 +259,7 @@ impl Resolver<'_> {
             generated_secrets,
             writable,
             static_dir,
+            paths,
             spa,
             immutable,
             hsts: hsts?,

@@ -52,7 +52,10 @@ chown blog:blog /srv/sites/blog/releases/r1/public/index.html; chmod 0640 /srv/s
 install -d -o blog -g blog -m 0755 /srv/sites/blog/releases/r1/public/assets
 for i in $(seq 40); do echo "console.log(\"hashed asset line $i\");"; done >/srv/sites/blog/releases/r1/public/assets/app-1a2b3c4d.js
 chown blog:blog /srv/sites/blog/releases/r1/public/assets/app-1a2b3c4d.js
-ln -sfn releases/r1 /srv/sites/blog/current'
+ln -sfn releases/r1 /srv/sites/blog/current
+# shop serves static/ beside its app (paths): made as the site with its umask, so setup.sh must
+# make it readable to nginx; plus a dotfile and a link to a file of another owner.
+runuser -u shop -- sh -c "umask 027; mkdir -p /srv/sites/shop/releases/r1/static/css; echo body-css >/srv/sites/shop/releases/r1/static/css/app.css; echo SECRET=1 >/srv/sites/shop/releases/r1/static/.env; ln -s /etc/passwd /srv/sites/shop/releases/r1/static/passwd"'
 rc=0
 m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/apply2.log" 2>&1 || rc=$?
 check "apply after deploying a release exits 0" test "$rc" = 0
@@ -78,6 +81,10 @@ b=$(https shop.test /hello)
 check "shop.test / reaches service web as user shop ($b)" test "$b" = "service=web user=shop path=/hello"
 b=$(https www.shop.test /)
 check "www.shop.test / reaches service web" test "$b" = "service=web user=shop path=/"
+b=$(https shop.test /static/css/app.css)
+check "paths: /static/ is served by nginx from the release, beside the app ($b)" test "$b" = "body-css"
+codes="$(code_https shop.test /static/.env) $(code_https shop.test /static/passwd) $(code_https shop.test /static/missing.css)"
+check "paths: no dotfile, no link to another owner's file, a missing file is 404 not the app ($codes)" test "$codes" = "404 403 404"
 b=$(https shop.test /api/orders)
 check "shop.test /api/ reaches service api as user shop ($b)" test "$b" = "service=api user=shop path=/api/orders"
 check "disabled route /beta/ answers 503" test "$(code_https shop.test /beta/)" = 503

@@ -592,7 +592,7 @@ bp_users() {
     done
     # nginx (www-data) is in no site's group: earlier versions added it for static sites.
     for site in "${BP_SITES[@]}"; do
-        [[ -z ${BP_SITE_STATIC[$site]} ]] || bp_static_readable "$site"
+        [[ -z ${BP_SITE_PUBLISHED[$site]} ]] || bp_static_readable "$site"
         if [[ ,${BP_GROUP_MEMBERS[$site]-}, == *,www-data,* ]]; then
             if ((BP_CHECK)); then
                 bp_drift "www-data is in group $site"
@@ -605,33 +605,40 @@ bp_users() {
     done
 }
 
-# A static site's live release readable to nginx (www-data) as "other", which blueprint-deploy
-# does for each release: releases made by hand or by an earlier version may lack it. Checked
-# and repaired as the site user, since the release is the site's own tree.
+# The directories of a site's live release that nginx serves (its `static` and `paths`)
+# readable to nginx (www-data) as "other", which blueprint-deploy does for each release: releases
+# made by hand or by an earlier version may lack it. Checked and repaired as the site user, since
+# the release is the site's own tree.
 bp_static_readable() {
-    local site=$1 static=${BP_SITE_STATIC[$1]} dir part parts fix=() link
+    local site=$1 published dir release part parts fix=() link unreadable=()
     bp_user_exists "$site" || return 0
     link=$(readlink "$BP_SITES_ROOT/$site/current" 2>/dev/null) || return 0
     # Checked once per release (blueprint-deploy opens each release itself).
     bp_state_line "static/$site"
     [[ $BP_LINE == "$link" ]] && return 0
-    dir=$link
-    [[ $dir == /* ]] || dir=$BP_SITES_ROOT/$site/$dir
-    [[ -d $dir/$static ]] || return 0
-    fix=("$dir")
-    IFS=/ read -ra parts <<<"$static"
-    for part in "${parts[@]}"; do dir=$dir/$part; fix+=("$dir"); done
-    # Anything under the static directory (or a directory on the way) that "other" cannot read.
-    if [[ -z $(runuser -u "$site" -- find "${fix[@]:0:${#fix[@]}-1}" -maxdepth 0 ! -perm -o+x -print -quit) &&
-        -z $(runuser -u "$site" -- find "$dir" \( -type d ! -perm -o+rx \) -o \( -type f ! -perm -o+r \) -print -quit) ]]; then
-        ((BP_CHECK)) || bp_state_put "static/$site" "$link"
-        return 0
+    release=$link
+    [[ $release == /* ]] || release=$BP_SITES_ROOT/$site/$release
+    for published in ${BP_SITE_PUBLISHED[$site]}; do
+        [[ -d $release/$published ]] || continue
+        # The directories on the way need "other" traverse; everything below, read.
+        dir=$release
+        fix=("$dir")
+        IFS=/ read -ra parts <<<"$published"
+        for part in "${parts[@]}"; do dir=$dir/$part; fix+=("$dir"); done
+        if [[ -n $(runuser -u "$site" -- find "${fix[@]:0:${#fix[@]}-1}" -maxdepth 0 ! -perm -o+x -print -quit) ||
+            -n $(runuser -u "$site" -- find "$dir" \( -type d ! -perm -o+rx \) -o \( -type f ! -perm -o+r \) -print -quit) ]]; then
+            unreadable+=("$dir")
+            ((BP_CHECK)) && continue
+            runuser -u "$site" -- chmod o+x "${fix[@]:0:${#fix[@]}-1}"
+            runuser -u "$site" -- chmod -R o+rX "$dir"
+            BP_CHANGES+=("$site: made $dir readable to nginx")
+        fi
+    done
+    if ((BP_CHECK)); then
+        for dir in "${unreadable[@]}"; do bp_drift "$site: nginx cannot read all of $dir"; done
+        [[ -n ${unreadable[*]-} ]] && return 0
     fi
-    if ((BP_CHECK)); then bp_drift "$site: nginx cannot read all of $dir"; return 0; fi
-    runuser -u "$site" -- chmod o+x "${fix[@]:0:${#fix[@]}-1}"
-    runuser -u "$site" -- chmod -R o+rX "$dir"
-    bp_state_put "static/$site" "$link"
-    BP_CHANGES+=("$site: made $dir readable to nginx")
+    ((BP_CHECK)) || bp_state_put "static/$site" "$link"
 }
 
 # Earlier versions wrote the deploy user's keys into its ~/.ssh. Removed as that user (root never
