@@ -159,6 +159,8 @@ runuser -u shop -- psql -X -q -d shop -c "CREATE TABLE orders (id int PRIMARY KE
 runuser -u shop -- sh -c "umask 027; echo kept >/srv/sites/shop/shared/data/state.txt; echo upload >/srv/sites/shop/shared/uploads/photo.jpg"
 # An attacker site planting a link to a root-only file: archived as a link, never followed.
 runuser -u shop -- ln -s /etc/shadow /srv/sites/shop/shared/data/evil'
+# What a backup killed half-way leaves: the next one clears it.
+m 'install -d -m 0700 /var/backups/blueprint /var/backups/blueprint/shop /var/backups/blueprint/shop/.20000101T000000Z.partial /var/backups/blueprint/shop/.verify.stale'
 timers=$(m 'systemctl list-timers --all --no-legend blueprint-backup-shop.timer blueprint-backup-wiki.timer | wc -l')
 check "every site's backup timer is active and listed ($timers of shop, wiki)" test "$timers" = 2
 rc=0; m 'systemctl start blueprint-backup-shop.service blueprint-backup-wiki.service' >"$work/backup1.log" 2>&1 || rc=$?
@@ -168,6 +170,8 @@ list=$(m 'blueprint-backup shop --list' 2>&1 || true)
 check "--list shows shop's backup as verified ($list)" bash -c "grep -Eq '^[0-9]{8}T[0-9]{6}Z .* verified ' <<<'$list'"
 id=$(awk 'NR == 1 { print $1 }' <<<"$list")
 perms=$(m "stat -c '%a %U' /var/backups/blueprint /var/backups/blueprint/shop /var/backups/blueprint/shop/$id | xargs; find /var/backups/blueprint ! -user root -o -type f -perm /077 -o -type d -perm /077 | wc -l")
+left=$(m 'ls -A /var/backups/blueprint/shop | grep -c "partial\|verify" || true')
+check "an interrupted backup's leftovers are cleared by the next one ($left left)" test "$left" = 0
 check "backups are root's alone: 0700 directories, no file others may read ($perms)" test "$perms" = "700 root 700 root 700 root
 0"
 out=$(m 'runuser -u shop -- ls /var/backups/blueprint/shop 2>&1' || true)
@@ -178,7 +182,7 @@ link=$(m "tar -tvzf /var/backups/blueprint/shop/$id/files.tar.gz data/evil" 2>&1
 check "a link the site planted is archived as a link, its target never read ($link)" grep -q 'data/evil -> /etc/shadow' <<<"$link"
 rc=0; m 'blueprint-backup shop --verify' >"$work/verify.log" 2>&1 || rc=$?
 check "--verify restores the newest backup into a throwaway copy and passes (exit $rc)" bash -c "test $rc = 0 && grep -q 'verified' '$work/verify.log'"
-left=$(m "cd / && runuser -u postgres -- psql -XAtc \"select count(*) from pg_database where datname like 'blueprint_verify%'\"; ls -A /var/backups/blueprint | grep -c verify || true")
+left=$(m "cd / && runuser -u postgres -- psql -XAtc \"select count(*) from pg_database where datname like 'blueprint_verify%'\"; ls -A /var/backups/blueprint/shop | grep -c verify || true")
 check "no throwaway database or directory is left behind ($left)" test "$left" = "0
 0"
 # A corrupted copy: one byte of the dump changed.
@@ -193,6 +197,8 @@ rc=0; m 'blueprint-backup shop --restore ../../etc' >/dev/null 2>&1 || rc=$?
 check "a restore of a path that is not a backup ID is refused (exit $rc)" test "$rc" = 2
 # The loss: a dropped table and a deleted state file, then the restore.
 m 'cd / && runuser -u shop -- psql -X -q -d shop -c "DROP TABLE orders" && runuser -u shop -- rm /srv/sites/shop/shared/data/state.txt /srv/sites/shop/shared/uploads/photo.jpg'
+# And the state a restore killed between its two renames leaves: the live data/ as .old-data.
+m 'mv -T /srv/sites/shop/shared/data /srv/sites/shop/shared/.old-data'
 rc=0; m 'blueprint-backup shop --restore latest' >"$work/restore.log" 2>&1 || rc=$?
 [[ $rc == 0 ]] || cat "$work/restore.log"
 back=$(m "cd / && runuser -u shop -- psql -XAtd shop -c 'select count(*) from orders'; stat -c '%U %a' /srv/sites/shop/shared/data/state.txt; cat /srv/sites/shop/shared/data/state.txt /srv/sites/shop/shared/uploads/photo.jpg; stat -c '%U %G %a' /srv/sites/shop/shared/data /srv/sites/shop/shared/uploads; ls -A /srv/sites/shop/shared | grep -c '^\.\(restore\|old\)-' || true")
