@@ -76,7 +76,7 @@ pub struct RawHost {
     pub harden_ssh: Option<bool>,
     /// `"prometheus"`: Prometheus and its node exporter on 127.0.0.1, scraping every service's
     /// `metrics` and the host, with alerting rules (a target down, a failed unit, a disk almost
-    /// full).
+    /// full, a stale backup, a certificate about to expire).
     #[serde(default)]
     #[schemars(schema_with = "forms::monitoring")]
     pub monitoring: Option<SpannedString>,
@@ -158,6 +158,11 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(with = "Vec<String>", example = ["100.64.0.0/10", "fd7a:115c:a1e0::/48"])]
     pub allow_from: Vec<SpannedString>,
+    /// The one address of the host nginx answers this site on (e.g. its tailnet address
+    /// `100.101.102.103`); by default every address. Elsewhere its names get the catch-all's
+    /// closed connection.
+    #[schemars(with = "Option<String>", example = &"100.101.102.103")]
+    pub listen: Option<SpannedString>,
     /// Users who must log in (HTTP basic auth) to reach the site, e.g. a staging site's
     /// reviewers. Each user's password is generated on the host, never put in the bundle:
     /// `sudo cat /etc/blueprint/basic-auth/<site>.passwords`.

@@ -200,3 +200,37 @@ fn metrics_nothing_scrapes_is_a_positioned_warning() {
     let scrape = bundle.files["files/etc/prometheus/prometheus.yml"].contents();
     assert!(scrape.contains("job_name: \"shop-web\""), "{scrape}");
 }
+
+#[test]
+fn listen_on_a_private_address_with_acme_is_a_positioned_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, text) = serving_variant(
+        &dir,
+        "domains = [\"shop.example.com\"]\n",
+        "domains = [\"shop.example.com\"]\nlisten = \"100.101.102.103\"\n",
+    );
+    let (bundle, report) = blueprint::compile_all(&config);
+    let bundle = bundle.expect("a warning does not stop the build");
+    let shown = report.to_string();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("listen = "))
+        .unwrap()
+        + 1;
+    assert!(
+        shown.contains("warning: Let's Encrypt cannot reach `100.101.102.103`")
+            && shown.contains(&format!("sites.toml:{line}:10")),
+        "{shown}"
+    );
+    // nginx answers the site on that address alone.
+    let conf = bundle.files["files/etc/nginx/sites-available/shop.conf"].contents();
+    assert!(
+        conf.contains("listen 100.101.102.103:443 ssl http2;"),
+        "{conf}"
+    );
+    assert!(!conf.contains("listen 443 ssl"), "{conf}");
+    // A public address earns no warning.
+    std::fs::write(&config, text.replace("100.101.102.103", "203.0.113.7")).unwrap();
+    let (_, report) = blueprint::compile_all(&config);
+    assert!(!report.to_string().contains("cannot reach"), "{report}");
+}

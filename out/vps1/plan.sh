@@ -98,6 +98,8 @@ declare -A BP_SITE_DATABASE=([chienstreats]=postgres [secondsite]=none)
 declare -A BP_SITE_STATIC=([chienstreats]='' [secondsite]=public)
 # Directories of each site's release that nginx reads (its static one and its paths).
 declare -A BP_SITE_PUBLISHED=([chienstreats]='' [secondsite]=public)
+# The one address nginx answers each site on (setup.sh's probes go there); empty: every address.
+declare -A BP_SITE_LISTEN=([chienstreats]='' [secondsite]='')
 declare -A BP_SITE_SECRETS=([chienstreats]=STRIPE_SECRET_KEY [secondsite]='')
 declare -A BP_SITE_GENERATED=([chienstreats]=SESSION_SECRET [secondsite]='')
 # Basic-auth users per site (passwords are generated on the host); empty: no login.

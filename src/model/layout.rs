@@ -27,6 +27,8 @@ pub const BACKUP_ROOT: &str = "/var/backups/blueprint";
 /// Metrics blueprint writes for the node exporter's textfile collector (monitoring on): root's,
 /// readable by the exporter.
 pub const METRICS_ROOT: &str = "/var/lib/blueprint-metrics";
+/// `blueprint-tls-metrics`, which writes each HTTPS site's certificate expiry there.
+pub const TLS_METRICS_COMMAND: &str = "/usr/local/sbin/blueprint-tls-metrics";
 /// `blueprint-backup`, which takes, verifies, lists and restores them.
 pub const BACKUP_COMMAND: &str = "/usr/local/sbin/blueprint-backup";
 

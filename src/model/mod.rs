@@ -104,6 +104,8 @@ pub struct Site {
     pub hsts: Hsts,
     /// Networks (canonical CIDR) that alone may reach a private site; empty: public.
     pub allow_from: Vec<String>,
+    /// The one host address nginx answers the site on (canonical); `None`: every address.
+    pub listen: Option<std::net::IpAddr>,
     /// Basic-auth user names, sorted; empty: no login. Passwords exist only on the host.
     pub basic_auth: Vec<String>,
     /// nginx `client_max_body_size`.
@@ -134,6 +136,15 @@ pub struct Release {
 }
 
 impl Site {
+    /// `listen`'s address as it precedes `:port` in nginx's `listen` and curl's `--resolve`
+    /// (an IPv6 address in brackets).
+    pub fn listen_host(&self) -> Option<String> {
+        self.listen.map(|address| match address {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        })
+    }
+
     /// The directories of the release nginx reads (as "other"): `static` and the `paths`,
     /// sorted, each once.
     pub fn published_dirs(&self) -> Vec<&str> {

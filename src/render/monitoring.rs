@@ -1,7 +1,10 @@
 //! Stage 3 (render): `[host] monitoring = "prometheus"`. Debian's own Prometheus and node
 //! exporter, told to listen on 127.0.0.1 only (their `/etc/default` files), with a scrape config
 //! naming every service's `metrics` and the alerting rules. Both YAML files must pass
-//! `promtool` on the host before they go live; either changing restarts Prometheus.
+//! `promtool` on the host before they go live; either changing restarts Prometheus. The node
+//! exporter also reads root's textfile directory, where `blueprint-backup` writes each site's
+//! last verified backup and `blueprint-tls-metrics` (hourly, rendered here) each HTTPS site's
+//! certificate expiry, for the `BackupStale` and `CertificateExpiring` rules.
 
 use serde::Serialize;
 
@@ -13,6 +16,16 @@ use crate::model::{layout, Model};
 
 /// The units setup.sh keeps enabled and running when monitoring is on.
 pub(super) const UNITS: [&str; 2] = ["prometheus", "prometheus-node-exporter"];
+/// The unit that writes the certificates' expiry metrics (with any HTTPS site); setup.sh keeps
+/// its timer running.
+pub(super) const TLS_METRICS_UNIT: &str = "blueprint-tls-metrics";
+/// Its timer, as plan.sh's `BP_HOST_UNITS` names it.
+pub(super) const TLS_METRICS_TIMER: &str = "blueprint-tls-metrics.timer";
+
+/// Whether the host exports certificate expiry: monitoring on and some site on HTTPS.
+pub(super) fn tls_metrics(model: &Model) -> bool {
+    model.host.prometheus && model.sites.iter().any(|site| site.tls.https())
+}
 
 #[derive(Serialize)]
 struct PrometheusView<'a> {
@@ -35,8 +48,27 @@ struct TargetView<'a> {
 struct RulesView {
     /// Seconds after which a site's newest verified backup is stale; 0 with backups off.
     backup_stale_after: u64,
+    /// Whether certificate expiry is exported (some site on HTTPS).
+    certificates: bool,
 }
 view_of!(RulesView => PrometheusRules);
+
+#[derive(Serialize)]
+struct TlsMetricsScriptView<'a> {
+    tls_root: &'static str,
+    metrics_root: &'static str,
+    /// The HTTPS sites.
+    sites: Vec<&'a str>,
+}
+view_of!(TlsMetricsScriptView<'_> => TlsMetricsScript);
+
+#[derive(Serialize)]
+struct TlsMetricsUnitView {
+    unit: &'static str,
+    command: &'static str,
+    metrics_root: &'static str,
+}
+view_of!(TlsMetricsUnitView => TlsMetricsUnit);
 
 /// Adds the monitoring files when the host asks for them.
 pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
@@ -65,6 +97,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         renderer.render(&RulesView {
             backup_stale_after: (model.host.backups.as_ref())
                 .map_or(0, super::backups::stale_after_seconds),
+            certificates: tls_metrics(model),
         }),
         Fate::root(0o644)
             .validated_by(Validator::PromtoolRules)
@@ -109,4 +142,46 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             Fate::root(0o644).then(Action::RestartUnit(unit.to_owned())),
         );
     }
+    if tls_metrics(model) {
+        render_tls_metrics(renderer, model, bundle);
+    }
+}
+
+/// `blueprint-tls-metrics`, its service and its hourly timer.
+fn render_tls_metrics(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
+    let script = TlsMetricsScriptView {
+        tls_root: layout::TLS_ROOT,
+        metrics_root: layout::METRICS_ROOT,
+        sites: (model.sites.iter())
+            .filter(|site| site.tls.https())
+            .map(|site| site.name.as_str())
+            .collect(),
+    };
+    bundle.add_host_file(
+        layout::TLS_METRICS_COMMAND,
+        renderer.render(&script),
+        Fate::root(0o755),
+    );
+    let unit = TlsMetricsUnitView {
+        unit: TLS_METRICS_UNIT,
+        command: layout::TLS_METRICS_COMMAND,
+        metrics_root: layout::METRICS_ROOT,
+    };
+    bundle.add_host_file(
+        &["/etc/systemd/system/", TLS_METRICS_UNIT, ".service"].concat(),
+        renderer.render(&unit),
+        Fate::root(0o644).then(Action::DaemonReload),
+    );
+    let timer_unit = TLS_METRICS_TIMER.to_owned();
+    let timer = super::systemd::TimerView {
+        what: "blueprint-tls-metrics (certificate expiry for Prometheus)".to_owned(),
+        description: "blueprint: certificate expiry metrics timer".to_owned(),
+        unit: TLS_METRICS_UNIT,
+        schedule: "hourly",
+    };
+    bundle.add_host_file(
+        &["/etc/systemd/system/", &timer_unit].concat(),
+        renderer.render(&timer),
+        Fate::root(0o644).then(Action::RestartUnit(timer_unit.clone())),
+    );
 }

@@ -82,6 +82,10 @@ struct SiteView<'a> {
     immutable: &'a [String],
     /// A private site's networks; empty for a public one.
     allow_from: &'a [String],
+    /// `listen`'s address as nginx writes it before `:port` (`[…]` for IPv6).
+    listen: Option<String>,
+    /// The same address as a geo network: the host itself (setup.sh's probes come from it).
+    listen_self: Option<String>,
     /// A private site's `geo` variable: 1 for an address outside `allow_from`.
     outsider: String,
     /// Basic auth: the `geo` variable holding the realm (`off` for loopback), and the file.
@@ -187,6 +191,11 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         spa: site.spa,
         immutable: &site.immutable,
         allow_from: &site.allow_from,
+        listen: site.listen_host(),
+        listen_self: site.listen.map(|address| {
+            let bits = if address.is_ipv4() { 32 } else { 128 };
+            format!("{address}/{bits}")
+        }),
         outsider: ["bp_outsider_", &variable_part(&site.name)].concat(),
         auth_realm: (!site.basic_auth.is_empty())
             .then(|| ["bp_auth_", &variable_part(&site.name)].concat()),

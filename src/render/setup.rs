@@ -62,6 +62,7 @@ struct PlanArrays {
     site_database: ShAssoc,
     site_static: ShAssoc,
     site_published: ShAssoc,
+    site_listen: ShAssoc,
     site_secrets: ShAssoc,
     site_generated: ShAssoc,
     site_basic_auth: ShAssoc,
@@ -101,6 +102,10 @@ impl PlanArrays {
                         .into_iter()
                         .flatten(),
                 )
+                .chain(
+                    (super::monitoring::tls_metrics(model))
+                        .then_some(super::monitoring::TLS_METRICS_TIMER),
+                )
                 .collect(),
             web_from: web_from(model).into_iter().collect(),
             files,
@@ -130,6 +135,8 @@ impl PlanArrays {
             arrays
                 .site_published
                 .insert(name, &site.published_dirs().join(" "));
+            let listen = site.listen_host().unwrap_or_default();
+            arrays.site_listen.insert(name, &listen);
             arrays.site_secrets.insert(name, &site.secrets.join(" "));
             let generated = site.generated_secrets.join(" ");
             arrays.site_generated.insert(name, &generated);

@@ -96,11 +96,15 @@ pub enum Template {
     BackupScript,
     /// `blueprint-backup-<site>.service`.
     BackupUnit,
+    /// `/usr/local/sbin/blueprint-tls-metrics`.
+    TlsMetricsScript,
+    /// `blueprint-tls-metrics.service`.
+    TlsMetricsUnit,
 }
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 25] = [
+    pub const ALL: [Template; 27] = [
         Template::SetupSh,
         Template::PlanSh,
         Template::PlanMd,
@@ -126,6 +130,8 @@ impl Template {
         Template::PrometheusRules,
         Template::BackupScript,
         Template::BackupUnit,
+        Template::TlsMetricsScript,
+        Template::TlsMetricsUnit,
     ];
 
     /// Name (its path under `blueprints/`) and source.
@@ -161,6 +167,8 @@ impl Template {
             Template::PrometheusRules => t!("monitoring/rules.yml.j2"),
             Template::BackupScript => t!("host/backup.sh.j2"),
             Template::BackupUnit => t!("systemd/backup.service.j2"),
+            Template::TlsMetricsScript => t!("monitoring/tls-metrics.sh.j2"),
+            Template::TlsMetricsUnit => t!("monitoring/tls-metrics.service.j2"),
         }
     }
 

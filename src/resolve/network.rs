@@ -6,6 +6,42 @@ use std::net::IpAddr;
 
 use super::invalid::{Checked, Invalid};
 
+/// Checks a site's `listen` address: one address of the host, not a wildcard or a multicast.
+pub(super) fn listen_address(value: &str) -> Checked<IpAddr> {
+    let address: IpAddr = value.parse().map_err(|_| {
+        Invalid::new(
+            format!("`{value}` is not an IP address"),
+            "write one address of the host, e.g. `100.101.102.103` or `fd7a:115c:a1e0::1`",
+        )
+    })?;
+    if address.is_unspecified() || address.is_multicast() {
+        return Err(Invalid::new(
+            format!("`{value}` is not an address a site can be answered on"),
+            "leave `listen` out to answer on every address, or name one address of the host",
+        ));
+    }
+    Ok(address)
+}
+
+/// Whether an address is one only a private network reaches: RFC 1918, CGNAT (tailnets),
+/// loopback, link-local, IPv6 unique-local.
+pub(super) fn is_private(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
 /// Checks one network (`100.64.0.0/10`, `fd7a:115c:a1e0::/48`; a bare address is one host);
 /// its canonical form.
 pub(super) fn network(value: &str) -> Checked<String> {

@@ -152,6 +152,23 @@ impl Resolver<'_> {
         }
         immutable.sort();
         immutable.dedup();
+        let listen = raw_site.listen.as_ref().and_then(|l| {
+            let address = self.check(l.span(), network::listen_address(l.get_ref()))?;
+            let acme = raw_site
+                .tls
+                .as_ref()
+                .is_none_or(|t| t.get_ref().as_str() == Some("acme"));
+            if acme && network::is_private(address) {
+                self.diagnostics.push(
+                    Diagnostic::warning_at(
+                        l.span(),
+                        format!("Let's Encrypt cannot reach `{address}`, a private address: the site keeps its placeholder certificate"),
+                    )
+                    .with_help("use `tls = { cert = …, key = … }` (e.g. `tailscale cert`) or `tls = \"none\"` for a site on a private network"),
+                );
+            }
+            Some(address)
+        });
         let mut allow_from = Vec::new();
         for net in &raw_site.allow_from {
             let Some(canonical) = self.check(net.span(), network::network(net.get_ref())) else {
@@ -264,6 +281,7 @@ impl Resolver<'_> {
             immutable,
             hsts: hsts?,
             allow_from,
+            listen,
             basic_auth,
             client_max_body_size,
             headers: site_headers,

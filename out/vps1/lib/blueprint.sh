@@ -1363,22 +1363,25 @@ bp_systemd() {
 }
 
 # blueprint's own units (not a site's): enabled, and (re)started when their files changed or
-# they are not active. A oneshot that loads a ruleset stays active after it ran.
+# they are not active. A oneshot that loads a ruleset stays active after it ran; a timer (named
+# with its suffix) is active while it waits.
 bp_host_units() {
-    local unit
+    local unit name
     for unit in "${BP_HOST_UNITS[@]}"; do
+        name=$unit
+        [[ $name == *.* ]] || name=$unit.service
         if ((BP_CHECK)); then
-            bp_unit_enabled "$unit" || bp_drift "$unit.service is not enabled"
-            bp_unit_active "$unit" || bp_drift "$unit.service is not active"
-            ! bp_pending "restart-$unit" || bp_drift "$unit.service has a pending restart"
+            bp_unit_enabled "$unit" || bp_drift "$name is not enabled"
+            bp_unit_active "$unit" || bp_drift "$name is not active"
+            ! bp_pending "restart-$unit" || bp_drift "$name has a pending restart"
             continue
         fi
         if ! bp_unit_enabled "$unit"; then
-            systemctl enable -q "$unit.service"
-            BP_CHANGES+=("enabled $unit.service")
+            systemctl enable -q "$name"
+            BP_CHANGES+=("enabled $name")
         fi
         if bp_pending "restart-$unit" || ! bp_unit_active "$unit"; then
-            systemctl restart "$unit.service" || bp_die "$unit.service failed (journalctl -u $unit.service)"
+            systemctl restart "$name" || bp_die "$name failed (journalctl -u $name)"
             BP_RESTARTED+=("$unit")
             bp_pending_clear "restart-$unit"
         fi
@@ -1638,7 +1641,8 @@ bp_probe_url() {
     d=${BP_SITE_DOMAINS[$site]%% *}
     [[ ${BP_SITE_TLS[$site]} == none ]] && { scheme=http; port=80; }
     BP_URL=$scheme://$d$path
-    BP_RESOLVE=$d:$port:127.0.0.1
+    # A site answered on one address only is probed there.
+    BP_RESOLVE=$d:$port:${BP_SITE_LISTEN[$site]:-127.0.0.1}
 }
 
 # bp_probe_all URL...: the HTTP status of every URL (000: no answer) into BP_PROBE_CODE, with
