@@ -41,6 +41,10 @@ const CLOUDFLARE_RANGES: &[&str] = &[
 #[derive(Serialize)]
 struct ConfView {
     nginx_version: &'static str,
+    /// The sites' `listen` addresses, each once: the catch-all is their default server too
+    /// (nginx matches a request's address before its Host, so a wildcard default never sees
+    /// a connection to an address some server names).
+    listen: Vec<String>,
 }
 view_of!(ConfView => NginxConf);
 
@@ -139,7 +143,14 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
     };
     bundle.add_host_file(
         "/etc/nginx/nginx.conf",
-        renderer.render(&ConfView { nginx_version }),
+        renderer.render(&ConfView {
+            nginx_version,
+            listen: (model.sites.iter())
+                .filter_map(Site::listen_host)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        }),
         Fate::nginx(),
     );
     bundle.add_host_file(
