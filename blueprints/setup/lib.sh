@@ -1707,15 +1707,16 @@ bp_bind_check() {
 # and a warning when it is older than the plan allows. (None yet is said, not warned: a fresh
 # host's first backup is the timer's.)
 bp_backups() {
-    local site id at age
+    local site id at age now
     ((${#BP_SITES[@]})) && [[ -n $BP_BACKUP_COMMAND && -x $BP_BACKUP_COMMAND ]] || return 0
+    printf -v now '%(%s)T' -1
     while IFS=$'\t' read -r site id at; do
         bp_in_list "$site" "${BP_SITES[@]}" || continue
         if [[ $id == - ]]; then
             BP_BACKUP_LINES+=("$site: no verified backup yet ($BP_BACKUP_COMMAND $site takes one now)")
             continue
         fi
-        age=$(($(date +%s) - at))
+        age=$((now - at))
         BP_BACKUP_LINES+=("$site: $id, verified $((age / 3600))h ago")
         if ((age > BP_BACKUP_STALE_AFTER)); then
             bp_warn "$site: the newest verified backup ($id) is $((age / 3600))h old (see $BP_BACKUP_COMMAND $site --list and systemctl list-timers)"
