@@ -74,7 +74,8 @@ for unit in shop-web shop-api crm-app; do
 done
 st=$(m 'systemctl is-active shop-beta.service; systemctl is-enabled shop-beta.service' 2>&1 | xargs || true)
 check "disabled service shop-beta is neither running nor enabled ($st)" test "$st" = "inactive disabled"
-out=$(m systemctl --failed --no-legend --plain 2>&1)
+# (wiki-broken fails on purpose, hourly once wiki has a release: not counted.)
+out=$(m "systemctl --failed --no-legend --plain | awk '\$1 != \"wiki-broken.service\"'" 2>&1)
 if [[ -z $out ]]; then pass "no failed units with releases"; else fail "no failed units with releases" "$out"; fi
 
 
@@ -326,7 +327,7 @@ good=$(m 'basename "$(readlink /srv/sites/shop/current)"')
 sleep 1.1 # release names are UTC seconds
 rc=0; out=$("${dssh[@]}" sudo -n /usr/local/sbin/blueprint-deploy shop <"$work/nomigrate.tar.gz" 2>&1) || rc=$?
 # shellcheck disable=SC2016
-cur=$(m 'basename "$(readlink /srv/sites/shop/current)"; systemctl --failed --no-legend --plain | wc -l')
+cur=$(m 'basename "$(readlink /srv/sites/shop/current)"; systemctl list-units --failed --no-legend --plain "shop-release@*" | wc -l')
 check "a failing release phase aborts the deploy (exit $rc); shop still runs $good, no unit left failed ($cur)" bash -c "test $rc != 0 && test '$cur' = '$good
 0' && grep -q 'the release phase of .* failed; shop still runs release $good' <<<'$out'"
 
