@@ -232,6 +232,17 @@ pub enum Database {
     None,
 }
 
+impl Database {
+    /// The word `sites.toml` uses, which plan.sh and blueprint-backup carry too.
+    pub fn id(self) -> &'static str {
+        match self {
+            Database::Postgres => "postgres",
+            Database::Sqlite => "sqlite",
+            Database::None => "none",
+        }
+    }
+}
+
 /// One long-running process of a site.
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {

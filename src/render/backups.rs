@@ -11,7 +11,7 @@ use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::fate::Action;
 use crate::bundle::{Bundle, Fate};
-use crate::model::{layout, Backups, Database, Model, Site};
+use crate::model::{layout, Backups, Database, Model};
 
 #[derive(Serialize)]
 struct BackupScriptView<'a> {
@@ -49,15 +49,6 @@ struct BackupUnitView<'a> {
 }
 view_of!(BackupUnitView<'_> => BackupUnit);
 
-/// The site's database kind as the script names it.
-fn database(site: &Site) -> &'static str {
-    match site.database {
-        Database::Postgres => "postgres",
-        Database::Sqlite => "sqlite",
-        Database::None => "none",
-    }
-}
-
 /// How long after its newest verified backup a site's backups count as stale (setup.sh warns):
 /// two runs of the schedule, at least two days.
 pub(super) fn stale_after_seconds(backups: &Backups) -> u64 {
@@ -84,7 +75,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         .iter()
         .map(|site| BackupSite {
             name: &site.name,
-            database: database(site),
+            database: site.database.id(),
             services: (site.services.iter())
                 .filter(|svc| svc.enabled)
                 .map(|svc| svc.unit.to_string())

@@ -124,12 +124,7 @@ impl PlanArrays {
             arrays.site_tls.insert(name, tls);
             arrays.site_tls_cert.insert(name, cert);
             arrays.site_tls_key.insert(name, key);
-            let database = match site.database {
-                Database::Postgres => "postgres",
-                Database::Sqlite => "sqlite",
-                Database::None => "none",
-            };
-            arrays.site_database.insert(name, database);
+            arrays.site_database.insert(name, site.database.id());
             let static_dir = site.static_dir.as_deref().unwrap_or("");
             arrays.site_static.insert(name, static_dir);
             arrays

@@ -1708,7 +1708,7 @@ bp_bind_check() {
 # and a warning when it is older than the plan allows. (None yet is said, not warned: a fresh
 # host's first backup is the timer's.)
 bp_backups() {
-    local site id at age now
+    local site id at age now line
     ((${#BP_SITES[@]})) && [[ -n $BP_BACKUP_COMMAND && -x $BP_BACKUP_COMMAND ]] || return 0
     printf -v now '%(%s)T' -1
     while IFS=$'\t' read -r site id at; do
@@ -1724,7 +1724,7 @@ bp_backups() {
         fi
     done < <("$BP_BACKUP_COMMAND" --status)
     if ((BP_CHECK)); then
-        for site in "${BP_BACKUP_LINES[@]}"; do bp_info "backup: $site"; done
+        for line in "${BP_BACKUP_LINES[@]}"; do bp_info "backup: $line"; done
     fi
 }
 
