@@ -248,7 +248,8 @@ pub struct RawService {
     #[schemars(schema_with = "forms::run")]
     pub run: Spanned<toml::Value>,
     /// URL path prefix nginx proxies to this service; without one the service is an internal
-    /// worker.
+    /// worker. A routed service also gets a standby port in the site's block, where a deploy
+    /// starts its new release before the switch.
     #[schemars(with = "Option<String>", example = "/api/")]
     pub route: Option<SpannedString>,
     /// Fixed port inside the site's slot block; by default the block's next free port, in

@@ -59,7 +59,7 @@ fn build_then_check_then_stale() {
     assert_eq!(code(&again), 0);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(
-        stderr.contains("is up to date (31 files, nothing written)"),
+        stderr.contains("is up to date (32 files, nothing written)"),
         "{stderr}"
     );
     // A hand edit makes it stale, and the diff names the file.

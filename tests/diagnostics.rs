@@ -234,3 +234,57 @@ fn listen_on_a_private_address_with_acme_is_a_positioned_warning() {
     let (_, report) = blueprint::compile_all(&config);
     assert!(!report.to_string().contains("cannot reach"), "{report}");
 }
+
+#[test]
+fn a_block_without_a_standby_port_is_a_positioned_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nine internal services and `web` fill slot 3's ten ports: none is left for the new
+    // release of `web` to start on during a deploy.
+    let workers: String = (1..=9)
+        .map(|i| format!("[sites.shop.services.worker{i}]\nrun = \"/usr/bin/node w.js\"\n\n"))
+        .collect();
+    let (config, text) = serving_variant(
+        &dir,
+        "[sites.shop.services.web]\n",
+        &format!("{workers}[sites.shop.services.web]\n"),
+    );
+    let (bundle, report) = blueprint::compile_all(&config);
+    let bundle = bundle.expect("a warning does not stop the build");
+    let shown = report.to_string();
+    let line = text
+        .lines()
+        .position(|l| l == "[sites.shop.services.web]")
+        .unwrap()
+        + 1;
+    assert!(
+        shown.contains(
+            "warning: service `web` of site `shop` restarts in place when a release is deployed"
+        ) && shown.contains(&format!("sites.toml:{line}:22")),
+        "{shown}"
+    );
+    let conf = bundle.files["files/etc/nginx/sites-available/shop.conf"].contents();
+    assert!(!conf.contains(" backup "), "{conf}");
+    // The fixture as it is: `web` and the app's services each have a standby port in their
+    // own block, and a new release starts there.
+    let (bundle, report) = blueprint::compile_all(&serving_variant(&dir, "", "").0);
+    let bundle = bundle.expect("builds");
+    assert!(
+        !report.to_string().contains("restarts in place"),
+        "{report}"
+    );
+    let conf = bundle.files["files/etc/nginx/sites-available/shop.conf"].contents();
+    assert!(
+        conf.contains(
+            "server 127.0.0.1:3120 max_fails=0;\n    server 127.0.0.1:3121 backup max_fails=0;"
+        ),
+        "{conf}"
+    );
+    let unit = bundle.files["files/etc/systemd/system/shop-web-next@.service"].contents();
+    assert!(
+        unit.contains("Environment=\"PORT=3121\"")
+            && unit.contains("WorkingDirectory=/srv/sites/shop/releases/%i")
+            && unit.contains("SocketBindAllow=tcp:3121")
+            && !unit.contains("[Install]"),
+        "{unit}"
+    );
+}

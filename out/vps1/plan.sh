@@ -83,6 +83,7 @@ BP_FILES=(
   '/etc/systemd/system/blueprint-backup-secondsite.timer 0644 root root direct - daemon-reload,restart-blueprint-backup-secondsite.timer'
   '/etc/systemd/system/blueprint-ports.service 0644 root root direct - daemon-reload,restart-blueprint-ports'
   '/etc/systemd/system/chienstreats-api.service 0644 root root direct - daemon-reload,restart-chienstreats-api'
+  '/etc/systemd/system/chienstreats-frontend-next@.service 0644 root root direct - daemon-reload'
   '/etc/systemd/system/chienstreats-frontend.service 0644 root root direct - daemon-reload,restart-chienstreats-frontend'
   '/usr/local/sbin/blueprint-backup 0755 root root direct - -'
   '/usr/local/sbin/blueprint-deploy 0755 root root direct - -'

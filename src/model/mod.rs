@@ -252,6 +252,10 @@ pub struct Service {
     pub unit: UnitName,
     /// 127.0.0.1 port it listens on (`PORT`).
     pub port: u16,
+    /// A second port of the site's block, for routed services: a deploy starts the new release
+    /// there (`<unit>-next@<release>`) and nginx's upstream falls back to it while the service
+    /// restarts into that release, so no request fails.
+    pub standby_port: Option<u16>,
     /// The command line: absolute executable, then arguments.
     pub argv: Vec<String>,
     /// The distribution package that provides the executable, when it is a system one.

@@ -58,6 +58,9 @@ struct DeploySite<'a> {
     /// `port path` words of each enabled service with a health check: what a new release must
     /// answer before it stays.
     health: Vec<String>,
+    /// `unit port path` words of each service a new release starts beside the running one on
+    /// its standby port (`-` for a service without a health check: its port must accept).
+    standby: Vec<String>,
     /// The release's directories nginx serves.
     published: Vec<&'a str>,
     /// The release phase's template unit (`<site>-release`), when the site has one.
@@ -138,10 +141,20 @@ pub(super) fn render_host(renderer: &Renderer, model: &Model, bundle: &mut Bundl
                 .filter_map(|svc| Some([svc.port.to_string(), svc.health.clone()?]))
                 .flatten()
                 .collect();
+            let standby = (site.services.iter())
+                .filter(|svc| svc.enabled)
+                .filter_map(|svc| {
+                    let port = svc.standby_port?;
+                    let health = svc.health.clone().unwrap_or_else(|| "-".to_owned());
+                    Some([svc.unit.to_string(), port.to_string(), health])
+                })
+                .flatten()
+                .collect();
             DeploySite {
                 name: &site.name,
                 units: enabled,
                 health,
+                standby,
                 release_unit: site.release.as_ref().map(|r| r.unit.to_string()),
                 exec: super::systemd::exec_properties(renderer, site),
                 published: site.published_dirs(),

@@ -113,6 +113,8 @@ struct RouteView<'a> {
     name: &'a str,
     zone: String,
     port: u16,
+    /// Where the new release answers during a deploy (the upstream's `backup` server).
+    standby_port: Option<u16>,
     route: &'a str,
     enabled: bool,
     rate_limit: Option<RateView>,
@@ -228,6 +230,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 name: &svc.name,
                 zone: [&site.name, "_", &svc.name].concat(),
                 port: svc.port,
+                standby_port: svc.standby_port,
                 route: svc.route.as_deref()?,
                 enabled: svc.enabled,
                 rate_limit: svc.rate_limit.map(RateView::from),

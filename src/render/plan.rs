@@ -54,6 +54,8 @@ struct SiteRow<'a> {
 struct ServiceRow {
     unit: String,
     port: u16,
+    /// Where a deploy starts the new release first.
+    standby_port: Option<u16>,
     route: Option<String>,
     rate: Option<String>,
     runtime: &'static str,
@@ -133,6 +135,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             site.services.iter().map(|svc| ServiceRow {
                 unit: svc.unit.to_string(),
                 port: svc.port,
+                standby_port: svc.standby_port,
                 route: svc.route.as_ref().map(|r| ["`", r, "`"].concat()),
                 rate: svc
                     .rate_limit

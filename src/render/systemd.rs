@@ -28,6 +28,11 @@ struct UnitView<'a> {
     workdir: String,
     /// The release phase (a template unit, instance = the release's name).
     release: bool,
+    /// A service's new release on its standby port during a deploy (a template unit, instance =
+    /// the release's name).
+    standby: bool,
+    /// The service's own unit, `<site>-<service>` (for the standby unit's comment).
+    unit: &'a str,
     database: bool,
     /// `KEY=value` for the service's contract (its address, …), then each of the site's env
     /// vars sorted by key; quoted by the template.
@@ -125,6 +130,8 @@ impl<'a> SiteUnits<'a> {
             root: &self.root,
             workdir: self.current.clone(),
             release: false,
+            standby: false,
+            unit: "",
             database: self.site.database == Database::Postgres,
             contract: self.contract(port),
             env: &self.env,
@@ -178,23 +185,26 @@ pub(super) fn exec_properties(renderer: &Renderer, site: &Site) -> Vec<String> {
         .collect()
 }
 
-/// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site`.
+/// Adds `files/etc/systemd/system/<site>-<service>.service` for every service of `site` (and
+/// `<site>-<service>-next@.service` for each with a standby port), each job's service and timer,
+/// and the release phase's template unit.
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
     let units = SiteUnits::new(site);
     let unit_view = |service, contract: Option<u16>, job| units.view(service, contract, job);
     for svc in &site.services {
-        let view = unit_view(
-            ServiceView {
+        // The same process on its own port, or on its standby port.
+        let on_port = |port| {
+            let service = ServiceView {
                 name: &svc.name,
-                port: svc.port,
+                port,
                 argv: &svc.argv,
                 runtime: svc.runtime.id(),
                 runtime_needs_wx: svc.runtime.needs_wx_memory(),
                 limits: &svc.limits,
-            },
-            Some(svc.port),
-            None,
-        );
+            };
+            unit_view(service, Some(port), None)
+        };
+        let view = on_port(svc.port);
         let unit = &svc.unit;
         let path = ["/etc/systemd/system/", unit, ".service"].concat();
         bundle.add_host_file(
@@ -202,6 +212,19 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             renderer.render(&view),
             Fate::root(0o644).then(Action::RestartUnit(unit.to_string())),
         );
+        if let Some(standby) = svc.standby_port {
+            let mut view = on_port(standby);
+            view.standby = true;
+            view.unit = unit;
+            view.workdir = [units.root.as_str(), "/releases/%i"].concat();
+            view.read_write = &units.release_read_write;
+            // Only re-read: blueprint-deploy starts an instance per deploy.
+            bundle.add_host_file(
+                &["/etc/systemd/system/", unit, "-next@.service"].concat(),
+                renderer.render(&view),
+                Fate::root(0o644).then(Action::DaemonReload),
+            );
+        }
     }
     for job in &site.jobs {
         let view = unit_view(

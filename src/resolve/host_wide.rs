@@ -1,20 +1,32 @@
 //! Stage 2 (resolve): what needs every site at once. Ports are planned first, from the raw tree
-//! (explicit ones checked, the others taken from each site's slot block in name order), so each
-//! service is built with its port; domains and slots must be unique across the host.
+//! (explicit ones checked, the others taken from each site's slot block in name order, then a
+//! standby port per routed service for zero-downtime deploys), so each service is built with its
+//! ports; domains and slots must be unique across the host.
 
 use std::collections::BTreeMap;
 
 use super::invalid::Invalid;
 use super::port_range::port_unusable;
 use super::{names, ports, serving, Resolver};
+use crate::diagnostic::Diagnostic;
 use crate::model::Site;
 use crate::raw::{RawConfig, RawSite};
 use toml::Spanned;
 
-/// Every service's port, by site and service name, decided before any site is built (so a
+/// Every service's ports, by site and service name, decided before any site is built (so a
 /// [`crate::model::Service`] never exists without its port). A service missing here has a port
 /// problem that is already reported.
-pub(super) type PortPlan = BTreeMap<(String, String), u16>;
+pub(super) type PortPlan = BTreeMap<(String, String), PlannedPorts>;
+
+/// The ports of one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PlannedPorts {
+    /// Where it listens (`PORT`).
+    pub(super) port: u16,
+    /// Where a deploy starts the new release beside the running one: routed, enabled services
+    /// only, and only while the site's block has a free port.
+    pub(super) standby: Option<u16>,
+}
 
 impl Resolver<'_> {
     /// Plans every service's port from the raw tree: explicit ones are checked, the others take
@@ -71,7 +83,13 @@ impl Resolver<'_> {
                 {
                     self.report(port.span(), Invalid::new(format!("port {p} is already used by `{other}`"), "give each service its own port, or leave `port` out to use the site's slot block"));
                 } else {
-                    plan.insert((site.get_ref().clone(), svc.get_ref().clone()), p);
+                    plan.insert(
+                        (site.get_ref().clone(), svc.get_ref().clone()),
+                        PlannedPorts {
+                            port: p,
+                            standby: None,
+                        },
+                    );
                 }
             }
         }
@@ -89,7 +107,13 @@ impl Resolver<'_> {
                 }
                 match free.next() {
                     Some(p) => {
-                        plan.insert((site.get_ref().clone(), svc.get_ref().clone()), p);
+                        plan.insert(
+                            (site.get_ref().clone(), svc.get_ref().clone()),
+                            PlannedPorts {
+                                port: p,
+                                standby: None,
+                            },
+                        );
                     }
                     None => self.report(
                         raw_site.slot.span(),
@@ -101,6 +125,31 @@ impl Resolver<'_> {
                             "give some services an explicit `port`",
                         ),
                     ),
+                }
+            }
+            // Pass 3: a standby port for each routed service, after every service has its own
+            // (a standby port is only busy during a deploy; a missing one costs the service its
+            // zero-downtime switch, not its place).
+            for (svc, raw_svc) in &raw_site.services {
+                let raw_svc = raw_svc.get_ref();
+                let key = (site.get_ref().clone(), svc.get_ref().clone());
+                let routed = raw_svc.route.is_some() && raw_svc.enabled.as_ref().is_none_or(|e| *e);
+                let Some(planned) = plan.get_mut(&key).filter(|_| routed) else {
+                    continue;
+                };
+                planned.standby = free.next();
+                if planned.standby.is_none() {
+                    self.diagnostics.push(
+                        Diagnostic::warning_at(
+                            svc.span(),
+                            format!(
+                                "service `{}` of site `{}` restarts in place when a release is deployed: slot {slot}'s block has no free port for the new release to start beside the running one",
+                                svc.get_ref(),
+                                site.get_ref()
+                            ),
+                            )
+                        .with_help(format!("free a port of the block: give an internal service an explicit `port` outside every slot's block (from {} up); until then, requests that arrive while it restarts fail", ports::BASE + ports::MAX_SLOT * ports::BLOCK)),
+                    );
                 }
             }
         }

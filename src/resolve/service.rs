@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use toml::Spanned;
 
+use super::host_wide::PlannedPorts;
 use super::invalid::Invalid;
 use super::port_range::{port_invalid, port_unusable};
 use super::process::RawLimits;
@@ -19,7 +20,7 @@ impl Resolver<'_> {
         name: &SpannedString,
         raw: &Spanned<RawService>,
         host: Option<&Host>,
-        port: Option<u16>,
+        ports: Option<PlannedPorts>,
         site: Option<&SiteName>,
     ) -> Option<Service> {
         let svc = raw.get_ref();
@@ -105,13 +106,14 @@ impl Resolver<'_> {
         }
         // No planned port: its problem is reported by `plan_ports`. No site name: the site's
         // own error says so, and the site is not built.
-        let port = port?;
+        let PlannedPorts { port, standby } = ports?;
         let name = checked_name?;
         let unit = names::unit_name(site?, &name);
         Some(Service {
             name,
             unit,
             port,
+            standby_port: standby,
             argv: argv?,
             package: package?,
             route,

@@ -237,8 +237,8 @@ impl Resolver<'_> {
             .services
             .iter()
             .filter_map(|(n, s)| {
-                let port = ports.get(&(site_name.clone(), n.get_ref().clone()));
-                self.service(n, s, host, port.copied(), checked_name.as_ref())
+                let planned = ports.get(&(site_name.clone(), n.get_ref().clone()));
+                self.service(n, s, host, planned.copied(), checked_name.as_ref())
             })
             .collect();
         let jobs: Vec<Job> = raw_site

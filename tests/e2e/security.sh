@@ -63,7 +63,7 @@ security_app_plants_logs() {
 # direct connection reaches the squatter; without the ruleset the squatter answers, which is
 # what the check would see if the protection were missing.
 security_port_squat() {
-    local port b rc
+    local port standby b rc
     # (" PORT=": UVICORN_PORT and the like carry the same number.)
     port=$(m 'systemctl show -p Environment shop-web.service' | sed -n 's/.* PORT=\([0-9]*\).*/\1/p')
     m 'systemctl stop shop-web.service'
@@ -73,11 +73,18 @@ security_port_squat() {
     check "a connection to shop's port never reaches crm's listener (curl exit $rc: $b)" test "$rc" = 28
     b=$(https shop.test /squatted -H 'Cookie: session=victim' || true)
     check "shop's visitors never reach crm's listener through nginx ($b)" bash -c "! grep -q squatted <<<'$b'"
-    # The same without the ruleset: the squatter answers (the check above can fail).
+    # The standby port, where nginx sends shop-web's requests while it restarts during a deploy,
+    # is shop's the same way.
+    standby=$(m "sed -n '/^upstream shop_web /,/^}/s/.*server 127.0.0.1:\([0-9]*\) backup.*/\1/p' /etc/nginx/sites-available/shop.conf")
+    b=$(http crm.test "/squat?port=$standby" || true)
+    check "app attack: crm's app can listen on shop-web's standby port '$standby' too ($b)" grep -q "^squat $standby=listening" <<<"$b"
+    rc=0; b=$(m "curl -s --max-time 3 http://127.0.0.1:$standby/") || rc=$?
+    check "a connection to shop's standby port never reaches crm's listener (curl exit $rc: $b)" test "$rc" = 28
+    # The same without the ruleset: the squatter answers (the checks above can fail).
     m 'nft delete table inet blueprint_ports'
-    b=$(m "curl -s --max-time 3 http://127.0.0.1:$port/" || true)
-    check "without ports.nft the squatter answers (the attack is real: $b)" test "$b" = "squatted by crm"
-    m "curl -s --max-time 3 http://127.0.0.1:$port/squat-end >/dev/null" || true
+    b=$(m "curl -s --max-time 3 http://127.0.0.1:$port/; curl -s --max-time 3 http://127.0.0.1:$standby/" || true)
+    check "without ports.nft the squatters answer (the attack is real: $(xargs <<<"$b"))" test "$(xargs <<<"$b")" = "squatted by crm squatted by crm"
+    m "curl -s --max-time 3 http://127.0.0.1:$port/squat-end >/dev/null; curl -s --max-time 3 http://127.0.0.1:$standby/squat-end >/dev/null" || true
     m 'systemctl restart blueprint-ports.service && systemctl start shop-web.service'
     # Until shop-web listens again (a bounded wait for the condition, not for a time).
     for _ in $(seq 50); do

@@ -7,7 +7,8 @@
 # would try are endpoints too, so they run inside the real unit's sandbox: .../bind?port=N binds
 # another port, .../plant plants symlinks where root once opened files, .../headers shows the
 # proxy headers the app received. .../ws with `Upgrade: websocket` answers 101 and echoes lines.
-# .../healthz answers 500 when the release holds a file `unhealthy`.
+# .../healthz answers 500 when the release holds a file `unhealthy` (or `unhealthy-on-PORT`, PORT
+# being the port it listens on). A release holding `slow-start` listens 2 s after it starts.
 #   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
 #   perl server.pl job|fail       runs once, as a scheduled job
 #   perl server.pl release        runs once, as the release phase
@@ -37,6 +38,7 @@ if ($service eq 'release') {
     exit 0;
 }
 my $port = $ENV{PORT} or die "PORT is not set\n";
+sleep 2 if -e 'slow-start';
 my $server = IO::Socket::INET->new(
     LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 64, ReuseAddr => 1, Proto => 'tcp',
 ) or die "listen 127.0.0.1:$port: $!\n";
@@ -151,7 +153,8 @@ while (my $client = $server->accept) {
         $body .= "$out\n";
     }
     # A release shipped with a file `unhealthy` fails its health check (blueprint-deploy's gate).
-    my $status = ($path =~ m{healthz$} && -e 'unhealthy') ? '500 Internal Server Error' : '200 OK';
+    my $unhealthy = -e 'unhealthy' || -e "unhealthy-on-$port";
+    my $status = ($path =~ m{healthz$} && $unhealthy) ? '500 Internal Server Error' : '200 OK';
     print $client "HTTP/1.1 $status\r\nContent-Type: text/plain\r\nContent-Length: "
         . length($body) . "\r\nConnection: close\r\n\r\n$body";
     close $client;

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 use super::config::{Cfg, Run, SiteCfg, TlsCfg};
-use super::generators::SYSTEM_PORTS;
+use super::generators::{block_start, SYSTEM_PORTS};
 use super::parsers::{nginx_directives, parse_unit, structure, unit_argv, unit_environment};
 use super::{bash, fail};
 
@@ -174,6 +174,7 @@ fn check_nginx(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
         nginx_directives(file.contents())
             .map_err(|e| fail(format!("{path}: {e}\n{}", file.contents())))?;
     }
+    let mut upstream_ports = BTreeSet::new();
     for site in &cfg.sites {
         let path = format!("files/etc/nginx/sites-available/{}.conf", site.name);
         let file = bundle
@@ -181,6 +182,33 @@ fn check_nginx(cfg: &Cfg, bundle: &Bundle) -> Result<(), TestCaseError> {
             .get(&path)
             .ok_or_else(|| fail(format!("no {path}")))?;
         let directives = nginx_directives(file.contents()).map_err(fail)?;
+        // Every upstream server port is a port of its own (a standby port is no other
+        // service's), and a standby (`backup`) port lies in the site's own block.
+        let upstream_servers = directives
+            .iter()
+            .filter(|(_, n, args)| n == "server" && !args.is_empty());
+        for (_, _, args) in upstream_servers {
+            let port: u16 = args[0]
+                .strip_prefix("127.0.0.1:")
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| fail(format!("{path}: upstream server {args:?}")))?;
+            prop_assert!(
+                upstream_ports.insert(port),
+                "{}: port {} in two upstream servers",
+                path,
+                port
+            );
+            if args.iter().any(|a| a == "backup") {
+                let block = block_start(site.slot)..block_start(site.slot) + 10;
+                prop_assert!(
+                    block.contains(&port),
+                    "{}: standby port {} outside {:?}",
+                    path,
+                    port,
+                    block
+                );
+            }
+        }
         let mut got: BTreeMap<String, String> = BTreeMap::new();
         for (_, _, args) in directives.iter().filter(|(_, n, _)| n == "add_header") {
             prop_assert_eq!(args.len(), 3, "{}: add_header {:?}", path, args);

@@ -31,7 +31,7 @@ fn header_value() -> impl Strategy<Value = String> {
 
 pub(super) const SYSTEM_PORTS: &[u16] = &[5432, 6379, 11211];
 
-fn block_start(slot: u16) -> u16 {
+pub(super) fn block_start(slot: u16) -> u16 {
     3100 + (slot - 1) * 10
 }
 
