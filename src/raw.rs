@@ -275,10 +275,15 @@ pub struct RawService {
     /// Path probed through nginx at the end of `setup.sh`.
     #[schemars(with = "Option<String>", example = "/healthz")]
     pub health: Option<SpannedString>,
-    /// Path of the service's Prometheus metrics on its own port, scraped from 127.0.0.1 when
-    /// `[host] monitoring = "prometheus"` (never routed through nginx).
+    /// Path of the service's Prometheus metrics on its port (or on its own metrics port, with
+    /// `separate_metrics_port`), scraped from 127.0.0.1 when `[host] monitoring = "prometheus"`
+    /// (never routed through nginx).
     #[schemars(with = "Option<String>", example = "/metrics")]
     pub metrics: Option<SpannedString>,
+    /// Serve `metrics` on a port of its own instead of the service's `PORT`: blueprint takes one
+    /// from the site's block and sets `METRICS_PORT` (which `run` may name as `$METRICS_PORT`).
+    #[schemars(with = "Option<bool>", example = true, extend("default" = false))]
+    pub separate_metrics_port: Option<Spanned<bool>>,
     /// Decides which hardening the runtime can bear (node and jvm need writable-executable
     /// memory for their JIT); by default guessed from the executable.
     #[serde(default)]

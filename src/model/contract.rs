@@ -6,7 +6,7 @@
 use super::{layout, Database};
 
 /// Variables `run` may name (`$PORT`, `${HOST}`…); systemd expands them from `Environment=`.
-pub const RUN_VARIABLES: [&str; 2] = ["PORT", "HOST"];
+pub const RUN_VARIABLES: [&str; 3] = ["PORT", "HOST", "METRICS_PORT"];
 
 /// The directories under `shared/` a site's services may write, each owned by the site user.
 /// `logs` and `uploads` by name; `data` is the persistent state (`STATE_DIRECTORY`), `cache`
@@ -15,10 +15,11 @@ pub const SHARED_WRITABLE: [&str; 5] = ["logs", "uploads", "data", "cache", "hom
 
 /// Names blueprint sets in every unit (plus `DATABASE_URL` with a database); a site's `env`,
 /// `secrets` and `generated_secrets` may not use them.
-pub const RESERVED: [&str; 12] = [
+pub const RESERVED: [&str; 13] = [
     "HOST",
     "HOSTNAME",
     "PORT",
+    "METRICS_PORT",
     "UVICORN_HOST",
     "UVICORN_PORT",
     "STATE_DIRECTORY",
@@ -77,6 +78,15 @@ pub fn environment(site: &str, port: u16) -> Vec<(&'static str, String)> {
         // `PrivateTmp=` gives the unit its own /tmp.
         ("TMPDIR", "/tmp".to_owned()),
     ]
+}
+
+/// What a service with `separate_metrics_port` adds to [`environment`]: where to serve its
+/// Prometheus metrics.
+pub fn metrics_environment(metrics_port: Option<u16>) -> Vec<(&'static str, String)> {
+    metrics_port
+        .map(|port| ("METRICS_PORT", port.to_string()))
+        .into_iter()
+        .collect()
 }
 
 /// The names of [`environment`] that say where to listen: a job (which listens on nothing)

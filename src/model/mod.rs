@@ -268,8 +268,14 @@ pub struct Service {
     pub enabled: bool,
     /// Health path probed through nginx.
     pub health: Option<String>,
-    /// Path of its Prometheus metrics on its own port.
+    /// Path of its Prometheus metrics, on `metrics_port` or else on its own port.
     pub metrics: Option<String>,
+    /// A port of the site's block for its metrics alone (`separate_metrics_port`; the app reads
+    /// `METRICS_PORT`).
+    pub metrics_port: Option<u16>,
+    /// The standby instance's metrics port (it runs beside the service during a deploy, so it
+    /// cannot bind the service's).
+    pub standby_metrics_port: Option<u16>,
     /// nginx `proxy_read_timeout` of the route (nginx time).
     pub read_timeout: String,
     /// nginx `proxy_buffering` of the route.

@@ -85,7 +85,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 site: &site.name,
                 service: &svc.name,
                 unit: &svc.unit,
-                port: svc.port,
+                port: svc.metrics_port.unwrap_or(svc.port),
                 path: svc.metrics.as_deref()?,
             })
         })

@@ -56,6 +56,8 @@ struct ServiceRow {
     port: u16,
     /// Where a deploy starts the new release first.
     standby_port: Option<u16>,
+    /// Where it serves its metrics, when not on `port`.
+    metrics_port: Option<u16>,
     route: Option<String>,
     rate: Option<String>,
     runtime: &'static str,
@@ -136,6 +138,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                 unit: svc.unit.to_string(),
                 port: svc.port,
                 standby_port: svc.standby_port,
+                metrics_port: svc.metrics_port,
                 route: svc.route.as_ref().map(|r| ["`", r, "`"].concat()),
                 rate: svc
                     .rate_limit

@@ -13,6 +13,8 @@ use crate::model::{contract, layout, Database, Limits, Site};
 struct ServiceView<'a> {
     name: &'a str,
     port: u16,
+    /// Its separate metrics port, which it may bind too.
+    metrics_port: Option<u16>,
     argv: &'a [String],
     runtime: &'static str,
     runtime_needs_wx: bool,
@@ -105,11 +107,16 @@ impl<'a> SiteUnits<'a> {
         }
     }
 
-    /// The contract of a process listening on `port` (a service), or on nothing (`None`).
-    fn contract(&self, port: Option<u16>) -> Vec<String> {
+    /// The contract of a process listening on `port` (a service, with its separate metrics
+    /// port if any), or on nothing (`None`).
+    fn contract(&self, port: Option<(u16, Option<u16>)>) -> Vec<String> {
         let name = &self.site.name;
         let process = match port {
-            Some(port) => contract::environment(name, port),
+            Some((port, metrics)) => {
+                let mut env = contract::environment(name, port);
+                env.extend(contract::metrics_environment(metrics));
+                env
+            }
             None => contract::job_environment(name),
         };
         process
@@ -122,7 +129,7 @@ impl<'a> SiteUnits<'a> {
     fn view(
         &'a self,
         service: ServiceView<'a>,
-        port: Option<u16>,
+        port: Option<(u16, Option<u16>)>,
         job: Option<JobView<'a>>,
     ) -> UnitView<'a> {
         UnitView {
@@ -157,6 +164,7 @@ pub(super) fn exec_properties(renderer: &Renderer, site: &Site) -> Vec<String> {
         ServiceView {
             name: "exec",
             port: 0,
+            metrics_port: None,
             argv: &[],
             runtime: runtime.id(),
             runtime_needs_wx: runtime.needs_wx_memory(),
@@ -190,21 +198,23 @@ pub(super) fn exec_properties(renderer: &Renderer, site: &Site) -> Vec<String> {
 /// and the release phase's template unit.
 pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle) {
     let units = SiteUnits::new(site);
-    let unit_view = |service, contract: Option<u16>, job| units.view(service, contract, job);
+    let unit_view =
+        |service, contract: Option<(u16, Option<u16>)>, job| units.view(service, contract, job);
     for svc in &site.services {
-        // The same process on its own port, or on its standby port.
-        let on_port = |port| {
+        // The same process on its own ports, or on its standby ports.
+        let on_port = |port, metrics_port| {
             let service = ServiceView {
                 name: &svc.name,
                 port,
+                metrics_port,
                 argv: &svc.argv,
                 runtime: svc.runtime.id(),
                 runtime_needs_wx: svc.runtime.needs_wx_memory(),
                 limits: &svc.limits,
             };
-            unit_view(service, Some(port), None)
+            unit_view(service, Some((port, metrics_port)), None)
         };
-        let view = on_port(svc.port);
+        let view = on_port(svc.port, svc.metrics_port);
         let unit = &svc.unit;
         let path = ["/etc/systemd/system/", unit, ".service"].concat();
         bundle.add_host_file(
@@ -213,7 +223,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             Fate::root(0o644).then(Action::RestartUnit(unit.to_string())),
         );
         if let Some(standby) = svc.standby_port {
-            let mut view = on_port(standby);
+            let mut view = on_port(standby, svc.standby_metrics_port);
             view.standby = true;
             view.unit = unit;
             view.workdir = [units.root.as_str(), "/releases/%i"].concat();
@@ -221,7 +231,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             // Only re-read: blueprint-deploy starts an instance per deploy.
             bundle.add_host_file(
                 &["/etc/systemd/system/", unit, "-next@.service"].concat(),
-                renderer.render(&view),
+                in_instance_release(&renderer.render(&view), &units.root),
                 Fate::root(0o644).then(Action::DaemonReload),
             );
         }
@@ -231,6 +241,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             ServiceView {
                 name: &job.name,
                 port: 0,
+                metrics_port: None,
                 argv: &job.argv,
                 runtime: job.runtime.id(),
                 runtime_needs_wx: job.runtime.needs_wx_memory(),
@@ -266,6 +277,7 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
             ServiceView {
                 name: "release",
                 port: 0,
+                metrics_port: None,
                 argv: &release.argv,
                 runtime: release.runtime.id(),
                 runtime_needs_wx: release.runtime.needs_wx_memory(),
@@ -283,11 +295,61 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
         // Only re-read: blueprint-deploy starts an instance per release.
         bundle.add_host_file(
             &["/etc/systemd/system/", &release.unit, "@.service"].concat(),
-            renderer.render(&view),
+            in_instance_release(&renderer.render(&view), &units.root),
             Fate::root(0o644).then(Action::DaemonReload),
         );
     }
 }
 
+/// A template unit's `text` with the site's `current` (at `root`) in its command and environment
+/// pointing at the release its instance names: a standby instance or a release phase runs the
+/// new release's files (`run = "/srv/sites/app/current/server"`, `PYTHONPATH=…/current/vendor`),
+/// and on a site's first deploy `current` does not exist yet.
+fn in_instance_release(text: &str, root: &str) -> String {
+    let current = [root, "/current"].concat();
+    let release = [root, "/releases/%i"].concat();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if !(line.starts_with("ExecStart=") || line.starts_with("Environment=")) {
+            out.push_str(line);
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find(&current) {
+            let after = &rest[at + current.len()..];
+            // `current` itself or a path under it, not `currently/`.
+            let whole =
+                !after.starts_with(|c: char| c.is_ascii_alphanumeric() || "._-".contains(c));
+            out.push_str(&rest[..at]);
+            out.push_str(if whole { &release } else { &current });
+            rest = after;
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
 /// The longest a release phase (migrations) may take before the deploy gives up.
 const RELEASE_TIMEOUT: &str = "15min";
+
+#[cfg(test)]
+mod tests {
+    use super::in_instance_release;
+
+    #[test]
+    fn instance_units_run_their_own_release() {
+        let unit = "WorkingDirectory=/srv/sites/app/releases/%i\n\
+            # not /srv/sites/app/current here\n\
+            Environment=\"PYTHONPATH=/srv/sites/app/current/vendor:/srv/sites/app/current\"\n\
+            ExecStart=/srv/sites/app/current/bin/server --data /srv/sites/app/currently/x\n\
+            ReadWritePaths=/srv/sites/app/shared/data\n";
+        assert_eq!(
+            in_instance_release(unit, "/srv/sites/app"),
+            "WorkingDirectory=/srv/sites/app/releases/%i\n\
+            # not /srv/sites/app/current here\n\
+            Environment=\"PYTHONPATH=/srv/sites/app/releases/%i/vendor:/srv/sites/app/releases/%i\"\n\
+            ExecStart=/srv/sites/app/releases/%i/bin/server --data /srv/sites/app/currently/x\n\
+            ReadWritePaths=/srv/sites/app/shared/data\n"
+        );
+    }
+}

@@ -49,7 +49,7 @@ pub(super) fn command(run: &toml::Value) -> Checked<Vec<String>> {
             return Err(Invalid::new(
                 format!("`run` uses `{bad}`, which systemd would not expand"),
                 format!(
-                    "only `$PORT`, `${{PORT}}`, `$HOST` and `${{HOST}}` are expanded (from the unit's `Environment=`); no shell runs, so pass other values through `env` or `secrets` and read them in the app. `run` splits into {}",
+                    "only `$PORT`, `$HOST` and `$METRICS_PORT` (or `${{PORT}}`…) are expanded (from the unit's `Environment=`); no shell runs, so pass other values through `env` or `secrets` and read them in the app. `run` splits into {}",
                     shown(&argv)
                 ),
             ));
@@ -91,6 +91,23 @@ fn split_line(line: &str) -> Checked<Vec<String>> {
     }
     Ok(argv)
 }
+
+/// Whether `argv` names `variable` (`$NAME` or `${NAME}`).
+pub(super) fn mentions(argv: &[String], variable: &str) -> bool {
+    let plain = ["$", variable].concat();
+    let braced = ["${", variable, "}"].concat();
+    argv.iter().any(|arg| {
+        arg.contains(&braced)
+            || arg.match_indices(&plain).any(|(at, _)| {
+                !arg[at + plain.len()..]
+                    .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+    })
+}
+
+/// The variables of [`RUN_VARIABLES`] that name a port, which a process listening on nothing
+/// (a job, the release phase) does not have.
+pub(super) const PORT_VARIABLES: [&str; 2] = ["PORT", "METRICS_PORT"];
 
 /// The first `$` reference in `arg` that is not one of [`RUN_VARIABLES`], as written.
 fn unknown_variable(arg: &str) -> Option<String> {

@@ -1,7 +1,7 @@
 //! Stage 2 (resolve): what needs every site at once. Ports are planned first, from the raw tree
-//! (explicit ones checked, the others taken from each site's slot block in name order, then a
-//! standby port per routed service for zero-downtime deploys), so each service is built with its
-//! ports; domains and slots must be unique across the host.
+//! (explicit ones checked, the others taken from each site's slot block in name order, then the
+//! separate metrics ports, then a standby port per routed service for zero-downtime deploys), so
+//! each service is built with its ports; domains and slots must be unique across the host.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use super::port_range::port_unusable;
 use super::{names, ports, serving, Resolver};
 use crate::diagnostic::Diagnostic;
 use crate::model::Site;
-use crate::raw::{RawConfig, RawSite};
+use crate::raw::{RawConfig, RawSite, SpannedString};
 use toml::Spanned;
 
 /// Every service's ports, by site and service name, decided before any site is built (so a
@@ -23,9 +23,25 @@ pub(super) type PortPlan = BTreeMap<(String, String), PlannedPorts>;
 pub(super) struct PlannedPorts {
     /// Where it listens (`PORT`).
     pub(super) port: u16,
+    /// Where it serves its metrics, when not on `port` (`separate_metrics_port`).
+    pub(super) metrics: Option<u16>,
     /// Where a deploy starts the new release beside the running one: routed, enabled services
     /// only, and only while the site's block has a free port.
     pub(super) standby: Option<u16>,
+    /// The new release's metrics port beside the running one's.
+    pub(super) standby_metrics: Option<u16>,
+}
+
+impl PlannedPorts {
+    /// A service listening on `port`, before its other ports are planned.
+    fn at(port: u16) -> Self {
+        Self {
+            port,
+            metrics: None,
+            standby: None,
+            standby_metrics: None,
+        }
+    }
 }
 
 impl Resolver<'_> {
@@ -85,10 +101,7 @@ impl Resolver<'_> {
                 } else {
                     plan.insert(
                         (site.get_ref().clone(), svc.get_ref().clone()),
-                        PlannedPorts {
-                            port: p,
-                            standby: None,
-                        },
+                        PlannedPorts::at(p),
                     );
                 }
             }
@@ -99,21 +112,17 @@ impl Resolver<'_> {
             let Some(slot) = valid_slot(raw_site) else {
                 continue; // reported by `site`
             };
-            let mut free = ports::block(slot)
-                .filter(|p| !used.contains_key(p) && !ports::TAKEN_BY_SYSTEM.contains(p));
-            for (svc, raw_svc) in &raw_site.services {
-                if raw_svc.get_ref().port.is_some() {
-                    continue;
-                }
-                match free.next() {
-                    Some(p) => {
-                        plan.insert(
-                            (site.get_ref().clone(), svc.get_ref().clone()),
-                            PlannedPorts {
-                                port: p,
-                                standby: None,
-                            },
-                        );
+            // The block's free ports, lowest last (taken with `pop`).
+            let mut free: Vec<u16> = ports::block(slot)
+                .rev()
+                .filter(|p| !used.contains_key(p) && !ports::TAKEN_BY_SYSTEM.contains(p))
+                .collect();
+            let services = &raw_site.services;
+            for (svc, _) in services.iter().filter(|(_, s)| s.get_ref().port.is_none()) {
+                match free.pop() {
+                    Some(port) => {
+                        let planned = PlannedPorts::at(port);
+                        plan.insert((site.get_ref().clone(), svc.get_ref().clone()), planned);
                     }
                     None => self.report(
                         raw_site.slot.span(),
@@ -127,30 +136,53 @@ impl Resolver<'_> {
                     ),
                 }
             }
-            // Pass 3: a standby port for each routed service, after every service has its own
-            // (a standby port is only busy during a deploy; a missing one costs the service its
-            // zero-downtime switch, not its place).
-            for (svc, raw_svc) in &raw_site.services {
-                let raw_svc = raw_svc.get_ref();
-                let key = (site.get_ref().clone(), svc.get_ref().clone());
-                let routed = raw_svc.route.is_some() && raw_svc.enabled.as_ref().is_none_or(|e| *e);
-                let Some(planned) = plan.get_mut(&key).filter(|_| routed) else {
+            let key = |svc: &SpannedString| (site.get_ref().clone(), svc.get_ref().clone());
+            // Pass 3: a metrics port for each service that asks for one, after every service
+            // has its own port (so asking never moves a service's port).
+            for (svc, raw_svc) in services {
+                let Some(flag) = raw_svc.get_ref().separate_metrics_port.as_ref() else {
                     continue;
                 };
-                planned.standby = free.next();
-                if planned.standby.is_none() {
-                    self.diagnostics.push(
-                        Diagnostic::warning_at(
-                            svc.span(),
-                            format!(
-                                "service `{}` of site `{}` restarts in place when a release is deployed: slot {slot}'s block has no free port for the new release to start beside the running one",
-                                svc.get_ref(),
-                                site.get_ref()
-                            ),
-                            )
-                        .with_help(format!("free a port of the block: give an internal service an explicit `port` outside every slot's block (from {} up); until then, requests that arrive while it restarts fail", ports::BASE + ports::MAX_SLOT * ports::BLOCK)),
+                let Some(planned) = plan.get_mut(&key(svc)).filter(|_| *flag.get_ref()) else {
+                    continue;
+                };
+                planned.metrics = free.pop();
+                if planned.metrics.is_none() {
+                    self.report(
+                        flag.span(),
+                        Invalid::new(
+                            format!("slot {slot}'s block has no free port left for the metrics of `{}`", svc.get_ref()),
+                            "serve the metrics on the service's own port (leave `separate_metrics_port` out), or give an internal service an explicit `port` outside the block",
+                        ),
                     );
                 }
+            }
+            // Pass 4: a standby port (and a standby metrics port) for each routed service, last:
+            // standby ports are busy only during a deploy, and a missing one costs the service
+            // its zero-downtime switch, not its place.
+            for (svc, raw_svc) in services {
+                let raw_svc = raw_svc.get_ref();
+                let routed = raw_svc.route.is_some() && raw_svc.enabled.is_none_or(|e| e);
+                let Some(planned) = plan.get_mut(&key(svc)).filter(|_| routed) else {
+                    continue;
+                };
+                let needed = 1 + usize::from(planned.metrics.is_some());
+                if free.len() >= needed {
+                    planned.standby = free.pop();
+                    planned.standby_metrics = planned.metrics.and_then(|_| free.pop());
+                    continue;
+                }
+                self.diagnostics.push(
+                    Diagnostic::warning_at(
+                        svc.span(),
+                        format!(
+                            "service `{}` of site `{}` restarts in place when a release is deployed: slot {slot}'s block has no free port for the new release to start beside the running one",
+                            svc.get_ref(),
+                            site.get_ref()
+                        ),
+                    )
+                    .with_help(format!("free a port of the block: give an internal service an explicit `port` outside every slot's block (from {} up); until then, requests that arrive while it restarts fail", ports::BASE + ports::MAX_SLOT * ports::BLOCK)),
+                );
             }
         }
         plan

@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::invalid::Invalid;
 use super::process::RawLimits;
-use super::{calendar, duration, names, Resolver};
+use super::{calendar, command, duration, names, Resolver};
 use crate::model::{Host, Job, SiteName};
 use crate::raw::{RawJob, SpannedString};
 
@@ -25,19 +25,18 @@ impl Resolver<'_> {
         let job = raw.get_ref();
         let checked_name = self.check(name.span(), names::service_name(name.get_ref()));
         let (argv, package) = self.process_command(&job.run, host);
-        if let Some(argv) = &argv {
-            if argv
-                .iter()
-                .any(|a| a.contains("$PORT") || a.contains("${PORT}"))
-            {
-                self.report(
-                    job.run.span(),
-                    Invalid::new(
-                        "a job has no `$PORT`",
-                        "a job listens on nothing; pass what it needs through `env`",
-                    ),
-                );
-            }
+        let argv_ref = argv.as_deref().unwrap_or_default();
+        for variable in command::PORT_VARIABLES
+            .into_iter()
+            .filter(|v| command::mentions(argv_ref, v))
+        {
+            self.report(
+                job.run.span(),
+                Invalid::new(
+                    format!("a job has no `${variable}`"),
+                    "a job listens on nothing; pass what it needs through `env`",
+                ),
+            );
         }
         let schedule = self.check(
             job.schedule.span(),

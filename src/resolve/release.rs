@@ -6,7 +6,7 @@ use toml::Spanned;
 
 use super::invalid::Invalid;
 use super::process::RawLimits;
-use super::{names, Resolver};
+use super::{command, names, Resolver};
 use crate::model::{Host, Release, SiteName};
 
 impl Resolver<'_> {
@@ -17,19 +17,18 @@ impl Resolver<'_> {
         site: Option<&SiteName>,
     ) -> Option<Release> {
         let (argv, package) = self.process_command(raw, host);
-        if let Some(argv) = &argv {
-            if argv
-                .iter()
-                .any(|a| a.contains("$PORT") || a.contains("${PORT}"))
-            {
-                self.report(
-                    raw.span(),
-                    Invalid::new(
-                        "the release phase has no `$PORT`",
-                        "it runs before the release listens anywhere; pass what it needs through `env`",
-                    ),
-                );
-            }
+        let argv_ref = argv.as_deref().unwrap_or_default();
+        for variable in command::PORT_VARIABLES
+            .into_iter()
+            .filter(|v| command::mentions(argv_ref, v))
+        {
+            self.report(
+                raw.span(),
+                Invalid::new(
+                    format!("the release phase has no `${variable}`"),
+                    "it runs before the release listens anywhere; pass what it needs through `env`",
+                ),
+            );
         }
         let runtime = self.process_runtime(None, argv.as_ref());
         let limits = self.process_limits(

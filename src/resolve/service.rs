@@ -9,7 +9,7 @@ use super::host_wide::PlannedPorts;
 use super::invalid::Invalid;
 use super::port_range::{port_invalid, port_unusable};
 use super::process::RawLimits;
-use super::{names, rate, serving, url_path, Resolver};
+use super::{command, names, rate, serving, url_path, Resolver};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Host, Service, SiteName};
 use crate::raw::{RawService, RawSite, SpannedString};
@@ -46,6 +46,14 @@ impl Resolver<'_> {
                 Diagnostic::warning_at(m.span(), "nothing scrapes these metrics")
                     .with_help("set `monitoring = \"prometheus\"` in [host], or remove `metrics`"),
             );
+        }
+        let separate_metrics = svc.separate_metrics_port.as_ref().filter(|f| *f.get_ref());
+        if let (Some(flag), None) = (separate_metrics, &svc.metrics) {
+            self.report(flag.span(), Invalid::new("`separate_metrics_port` needs `metrics`", "add `metrics = \"/metrics\"` (the path Prometheus scrapes on that port), or remove `separate_metrics_port`"));
+        }
+        let argv_ref = argv.as_deref().unwrap_or_default();
+        if separate_metrics.is_none() && command::mentions(argv_ref, "METRICS_PORT") {
+            self.report(svc.run.span(), Invalid::new("`$METRICS_PORT` is set only with `separate_metrics_port = true`", "add `separate_metrics_port = true` to give the metrics a port of their own, or serve them on `$PORT`"));
         }
         if let (Some(h), None) = (&svc.health, &svc.route) {
             self.report(h.span(), Invalid::new("`health` needs a `route`", "the health path is probed through nginx: give the service a `route`, or remove `health`"));
@@ -106,7 +114,12 @@ impl Resolver<'_> {
         }
         // No planned port: its problem is reported by `plan_ports`. No site name: the site's
         // own error says so, and the site is not built.
-        let PlannedPorts { port, standby } = ports?;
+        let PlannedPorts {
+            port,
+            metrics: metrics_port,
+            standby,
+            standby_metrics,
+        } = ports?;
         let name = checked_name?;
         let unit = names::unit_name(site?, &name);
         Some(Service {
@@ -121,6 +134,8 @@ impl Resolver<'_> {
             enabled: svc.enabled.unwrap_or(true),
             health,
             metrics,
+            metrics_port,
+            standby_metrics_port: standby_metrics,
             read_timeout: read_timeout?,
             buffering: svc.buffering.as_ref().is_none_or(|b| *b.get_ref()),
             runtime: runtime?,

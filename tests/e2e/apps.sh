@@ -165,7 +165,7 @@ boot_and_apply() {
 }
 
 one_pass() {
-    local os=$1 py bundle out t1 t2 before after unit bad listeners
+    local os=$1 py bundle out t1 t2 before after unit bad listeners site path loop rc
     py=$(python_of "$os")
     passed=0 failed=0
     echo "apps: pass on $os" >&2
@@ -186,6 +186,32 @@ one_pass() {
     check "$os: deploy web (Next.js standalone)" deploy web "$work/next.tar.gz"
     for probe in pyapi.test/healthz notes.test/healthz goapp.test/healthz web.test/; do
         check "$os: http://$probe answers 200 through nginx" wait_for "${probe%%/*}" "/${probe#*/}"
+    done
+
+    # Zero-downtime deploys of real apps: a client requests FastAPI and Next.js through nginx
+    # while each is deployed again, and not one request fails (the new release starts on the
+    # standby port and answers there while the service restarts).
+    for site in pyapi web; do
+        path=/healthz
+        [[ $site != web ]] || path=/
+        sleep 1.1 # release names are UTC times to the second
+        rm -f "$work/$os/loop-$site" "$work/$os/loop-$site.stop"
+        (while [[ ! -e $work/$os/loop-$site.stop ]]; do
+            get "$site.test" "$path" -o /dev/null -w '%{http_code}\n' >>"$work/$os/loop-$site"
+            sleep 0.05
+        done) &
+        loop=$!
+        sleep 0.5
+        rc=0
+        case $site in
+            pyapi) deploy pyapi "$work/fastapi-$py.tar.gz" || rc=$? ;;
+            web) deploy web "$work/next.tar.gz" || rc=$? ;;
+        esac
+        sleep 1
+        touch "$work/$os/loop-$site.stop"
+        wait "$loop"
+        out="$(grep -cvx 200 "$work/$os/loop-$site" || true) of $(wc -l <"$work/$os/loop-$site")"
+        check "$os: redeploy $site while a client polls it: exit $rc, $out requests failed" bash -c "test $rc = 0 && [[ '$out' == '0 of '* ]] && test \$(cut -d' ' -f3 <<<'$out') -ge 20"
     done
 
     # FastAPI: $HOST/$PORT expanded by systemd, its own database, refused by another site's.
@@ -235,6 +261,10 @@ one_pass() {
     # Go: a native binary under the full sandbox (MemoryDenyWriteExecute included).
     out=$(get goapp.test /)
     expect "$os: goapp (Debian's Go) serves and writes CACHE_DIRECTORY ($out)" "$out" '^go app go1\.[0-9.]+ pid [0-9]+ cache-write-error <nil>$'
+    # ... and its metrics on METRICS_PORT, a port of their own (separate_metrics_port).
+    # shellcheck disable=SC2016 # expanded inside the machine
+    out=$(m 'p=$(systemctl show -p Environment goapp-web.service | sed -n "s/.* METRICS_PORT=\([0-9]*\).*/\1/p"); echo "port $p"; curl -s "http://127.0.0.1:$p/metrics"' | xargs)
+    expect "$os: goapp serves its metrics on METRICS_PORT ($out)" "$out" '^port 31[0-9]+ # TYPE goapp_requests_total counter goapp_requests_total [1-9]'
     out=$(m 'grep -h "^MemoryDenyWriteExecute" /etc/systemd/system/goapp-web.service /etc/systemd/system/pyapi-web.service' | xargs)
     check "$os: goapp and pyapi run with MemoryDenyWriteExecute=true" test "$out" = "MemoryDenyWriteExecute=true MemoryDenyWriteExecute=true"
 

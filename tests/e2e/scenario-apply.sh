@@ -443,10 +443,21 @@ check "monitoring: Prometheus and node exporter listen on 127.0.0.1 only ($st)" 
 health=$(m 'for i in $(seq 60); do
     t=$(curl -s http://127.0.0.1:9090/api/v1/targets)
     h=$(python3 -c "import json,sys; d=json.load(sys.stdin); print(\" \".join(sorted(t[\"labels\"][\"job\"]+\"=\"+t[\"health\"] for t in d[\"data\"][\"activeTargets\"])))" <<<"$t" 2>/dev/null)
-    [[ $h == *"shop-web=up"* && $h == *"node=up"* ]] && break
+    [[ $h == *"shop-web=up"* && $h == *"crm-app=up"* && $h == *"node=up"* ]] && break
     sleep 1
 done; echo "$h"')
-check "monitoring: Prometheus scrapes shop-web's metrics and the host ($health)" bash -c "[[ '$health' == *'shop-web=up'* && '$health' == *'node=up'* ]]"
+check "monitoring: Prometheus scrapes shop-web's and crm-app's metrics and the host ($health)" bash -c "[[ '$health' == *'shop-web=up'* && '$health' == *'crm-app=up'* && '$health' == *'node=up'* ]]"
+# crm's app serves its metrics on a port of its own (`separate_metrics_port`: METRICS_PORT), where
+# Prometheus scrapes them; its own port answers /metrics as an ordinary page.
+# shellcheck disable=SC2016 # expanded on the machine
+scraped=$(m 'env=$(systemctl show -p Environment crm-app.service)
+    port=$(sed -n "s/.* PORT=\([0-9]*\).*/\1/p" <<<"$env"); metrics=$(sed -n "s/.* METRICS_PORT=\([0-9]*\).*/\1/p" <<<"$env")
+    url=$(curl -s http://127.0.0.1:9090/api/v1/targets | python3 -c "import json,sys; print(*[t[\"scrapeUrl\"] for t in json.load(sys.stdin)[\"data\"][\"activeTargets\"] if t[\"labels\"][\"job\"] == \"crm-app\"])")
+    echo "$port $metrics $url"; curl -s "http://127.0.0.1:$metrics/metrics" | grep "^e2e_up"; curl -s "http://127.0.0.1:$port/metrics"')
+read -r crm_port crm_metrics crm_url _ <<<"$scraped"
+check "monitoring: crm-app's metrics are scraped on METRICS_PORT $crm_metrics, not its port $crm_port ($(tr "\n" " " <<<"$scraped"))" bash -c "
+    [[ -n '$crm_metrics' && '$crm_metrics' != '$crm_port' && '$crm_url' == 'http://127.0.0.1:$crm_metrics/metrics' ]] &&
+    grep -q 'port=\"metrics\"} 1' <<<\"\$1\" && grep -q '^service=app user=crm path=/metrics' <<<\"\$1\"" _ "$scraped"
 rules=$(m "curl -s http://127.0.0.1:9090/api/v1/rules | grep -o '\"name\":\"[A-Za-z]*\"' | sort | xargs")
 check "monitoring: the alerting rules are loaded ($rules)" bash -c "[[ '$rules' == *TargetDown* && '$rules' == *UnitFailed* && '$rules' == *DiskAlmostFull* && '$rules' == *BackupStale* && '$rules' == *CertificateExpiring* ]]"
 # Certificate expiry, for CertificateExpiring: written hourly by blueprint-tls-metrics (run now

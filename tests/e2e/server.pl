@@ -9,6 +9,8 @@
 # proxy headers the app received. .../ws with `Upgrade: websocket` answers 101 and echoes lines.
 # .../healthz answers 500 when the release holds a file `unhealthy` (or `unhealthy-on-PORT`, PORT
 # being the port it listens on). A release holding `slow-start` listens 2 s after it starts.
+# With METRICS_PORT set (`separate_metrics_port`), a child answers /metrics there and 404 to
+# anything else, and /metrics on PORT is an ordinary page.
 #   perl server.pl SERVICE        listens on 127.0.0.1:$PORT
 #   perl server.pl job|fail       runs once, as a scheduled job
 #   perl server.pl release        runs once, as the release phase
@@ -43,6 +45,23 @@ my $server = IO::Socket::INET->new(
     LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 64, ReuseAddr => 1, Proto => 'tcp',
 ) or die "listen 127.0.0.1:$port: $!\n";
 $SIG{CHLD} = 'DEFAULT';
+my $metrics_port = $ENV{METRICS_PORT};
+if ($metrics_port && !fork) {
+    close $server;
+    my $metrics = IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1', LocalPort => $metrics_port, Listen => 16, ReuseAddr => 1, Proto => 'tcp',
+    ) or die "listen 127.0.0.1:$metrics_port: $!\n";
+    # Gone with the service: systemd stops the whole unit's cgroup.
+    while (my $client = $metrics->accept) {
+        my $request = <$client> // '';
+        while (my $line = <$client>) { last if $line =~ /^\r?\n$/; }
+        my $found = $request =~ m{^GET /metrics };
+        my $body = $found ? "# TYPE e2e_up gauge\ne2e_up{service=\"$service\",user=\"$user\",port=\"metrics\"} 1\n" : "not here\n";
+        print $client "HTTP/1.1 " . ($found ? '200 OK' : '404 Not Found') . "\r\nContent-Type: text/plain\r\nContent-Length: " . length($body) . "\r\nConnection: close\r\n\r\n$body";
+        close $client;
+    }
+    exit 0;
+}
 while (my $client = $server->accept) {
     my $request = <$client> // '';
     my %header;
@@ -67,7 +86,7 @@ while (my $client = $server->accept) {
     }
     my $body = "service=$service user=$user path=$path\n";
     # Prometheus's text format, for `metrics = "/metrics"`.
-    $body = "# TYPE e2e_up gauge\ne2e_up{service=\"$service\",user=\"$user\"} 1\n" if $path eq '/metrics';
+    $body = "# TYPE e2e_up gauge\ne2e_up{service=\"$service\",user=\"$user\"} 1\n" if $path eq '/metrics' && !$metrics_port;
     if (open my $log, '>>', "/srv/sites/$user/shared/logs/$service.log") {
         print $log "$path\n";
         close $log;
