@@ -182,6 +182,12 @@ pub struct RawSite {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>", example = forms::example_paths())]
     pub paths: BTreeMap<SpannedString, SpannedString>,
+    /// URL prefix (a directory below `/`) at which nginx serves the site's `shared/uploads`,
+    /// what the app saved there (Django's `MEDIA_ROOT`, user uploads): `"/media/"`. nginx reads
+    /// that directory alone, through an ACL the site's user grants; the files are served with
+    /// a sandboxing `Content-Security-Policy`, so an uploaded page or SVG runs no script.
+    #[schemars(with = "Option<String>", example = "/media/")]
+    pub uploads_url: Option<SpannedString>,
     /// Overrides of the default security headers: a header name to a value; an empty value
     /// removes the header.
     #[serde(default)]

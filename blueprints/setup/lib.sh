@@ -592,6 +592,7 @@ bp_users() {
     # nginx (www-data) is in no site's group: earlier versions added it for static sites.
     for site in "${BP_SITES[@]}"; do
         [[ -z ${BP_SITE_PUBLISHED[$site]} ]] || bp_static_readable "$site"
+        [[ -z ${BP_SITE_UPLOADS_SERVED[$site]-} ]] || bp_uploads_readable "$site"
         if [[ ,${BP_GROUP_MEMBERS[$site]-}, == *,www-data,* ]]; then
             if ((BP_CHECK)); then
                 bp_drift "www-data is in group $site"
@@ -638,6 +639,28 @@ bp_static_readable() {
         [[ -n ${unreadable[*]-} ]] && return 0
     fi
     ((BP_CHECK)) || bp_state_put "static/$site" "$link"
+}
+
+# The uploads directory nginx serves (`uploads_url`) readable to nginx (www-data): an ACL entry
+# on the directory and everything in it, and a default entry that what the app saves later
+# inherits (the app's umask leaves "other" nothing, and nginx is in no site's group). Set by the
+# site's user, who owns the tree: root changes nothing in it. Repaired whenever the default entry
+# is missing (a restore unpacks the tree without ACLs).
+bp_uploads_readable() {
+    local site=$1 dir=${BP_SITE_UPLOADS_SERVED[$1]}
+    bp_user_exists "$site" || return 0
+    [[ -d $dir ]] || return 0
+    # (uploads/ is an entry of root's shared/: the site can neither replace nor move it.)
+    if getfacl -p --omit-header "$dir" 2>/dev/null | grep -qx 'default:user:www-data:r-x'; then
+        return 0
+    fi
+    if ((BP_CHECK)); then
+        bp_drift "$site: nginx cannot read $dir (no ACL for www-data)"
+        return 0
+    fi
+    runuser -u "$site" -- setfacl -R -P -m u:www-data:rX "$dir"
+    runuser -u "$site" -- find "$dir" -type d -exec setfacl -m d:u:www-data:rX {} +
+    BP_CHANGES+=("$site: made $dir readable to nginx (ACL for www-data)")
 }
 
 # Earlier versions wrote the deploy user's keys into its ~/.ssh. Removed as that user (root never

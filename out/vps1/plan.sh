@@ -99,6 +99,8 @@ declare -A BP_SITE_DATABASE=([chienstreats]=postgres [secondsite]=none)
 declare -A BP_SITE_STATIC=([chienstreats]='' [secondsite]=public)
 # Directories of each site's release that nginx reads (its static one and its paths).
 declare -A BP_SITE_PUBLISHED=([chienstreats]='' [secondsite]=public)
+# The uploads directory nginx serves (`uploads_url`): readable to www-data through an ACL.
+declare -A BP_SITE_UPLOADS_SERVED=([chienstreats]='' [secondsite]='')
 # The one address nginx answers each site on (setup.sh's probes go there); empty: every address.
 declare -A BP_SITE_LISTEN=([chienstreats]='' [secondsite]='')
 declare -A BP_SITE_SECRETS=([chienstreats]=STRIPE_SECRET_KEY [secondsite]='')

@@ -62,6 +62,11 @@ pub fn site_path(site: &str, rel: &str) -> String {
     [SITES_ROOT, "/", site, "/", rel].concat()
 }
 
+/// `<site root>/shared/uploads`: what the app saves, which nginx serves with `uploads_url`.
+pub fn uploads_dir(site: &str) -> String {
+    site_path(site, "shared/uploads")
+}
+
 /// `/var/log/nginx/<site>`.
 pub fn nginx_log_dir(site: &str) -> String {
     [NGINX_LOG_ROOT, "/", site].concat()

@@ -96,6 +96,8 @@ pub struct Site {
     pub static_dir: Option<String>,
     /// Directories under `current/` nginx serves beside the app, by URL prefix (sorted).
     pub paths: BTreeMap<String, String>,
+    /// URL prefix at which nginx serves `shared/uploads` (`uploads_url`).
+    pub uploads_url: Option<String>,
     /// Serve `static_dir` as a single-page app (`index.html` for extensionless misses).
     pub spa: bool,
     /// URL prefixes of `static_dir` whose files are content-hashed (cached as immutable).

@@ -78,15 +78,30 @@ fn site_dirs(site: &Site) -> Vec<HostDir> {
     // nginx (www-data) serves a static site's files through "other" permissions, so it needs to
     // traverse (not list) the way to the release. It is in no site's group: a group shared with
     // every static site would let one site's release publish another's files.
-    let traverse = if !site.published_dirs().is_empty() {
-        0o751
-    } else {
-        0o750
-    };
+    let mode = |traversed: bool| if traversed { 0o751 } else { 0o750 };
+    let publishes = !site.published_dirs().is_empty();
+    // With `uploads_url`, the way to shared/uploads too; the other leaves of shared/ stay the
+    // site's alone (0750), and uploads/ itself is opened to nginx by an ACL (`BP_UPLOADS_SERVED`).
+    let uploads = site.uploads_url.is_some();
     vec![
-        HostDir::new(layout::site_root(name), traverse, "root", name),
-        HostDir::new(layout::site_path(name, "releases"), traverse, name, name),
-        HostDir::new(layout::site_path(name, "shared"), 0o750, "root", name),
+        HostDir::new(
+            layout::site_root(name),
+            mode(publishes || uploads),
+            "root",
+            name,
+        ),
+        HostDir::new(
+            layout::site_path(name, "releases"),
+            mode(publishes),
+            name,
+            name,
+        ),
+        HostDir::new(
+            layout::site_path(name, "shared"),
+            mode(uploads),
+            "root",
+            name,
+        ),
     ]
     .into_iter()
     // The leaves the site's processes write (logs, uploads, state, cache, home).

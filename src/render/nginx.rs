@@ -82,6 +82,8 @@ struct SiteView<'a> {
     static_root: Option<String>,
     /// `paths`: each URL prefix with the directory nginx aliases it to (with a trailing `/`).
     paths: Vec<PathView<'a>>,
+    /// `uploads_url` with the uploads directory (with a trailing `/`).
+    uploads: Option<PathView<'a>>,
     spa: bool,
     immutable: &'a [String],
     /// A private site's networks; empty for a public one.
@@ -201,6 +203,10 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 alias: layout::site_path(&site.name, &["current/", dir, "/"].concat()),
             })
             .collect(),
+        uploads: site.uploads_url.as_deref().map(|prefix| PathView {
+            prefix,
+            alias: [layout::uploads_dir(&site.name).as_str(), "/"].concat(),
+        }),
         spa: site.spa,
         immutable: &site.immutable,
         allow_from: &site.allow_from,

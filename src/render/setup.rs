@@ -62,6 +62,7 @@ struct PlanArrays {
     site_database: ShAssoc,
     site_static: ShAssoc,
     site_published: ShAssoc,
+    site_uploads_served: ShAssoc,
     site_listen: ShAssoc,
     site_secrets: ShAssoc,
     site_generated: ShAssoc,
@@ -130,6 +131,8 @@ impl PlanArrays {
             arrays
                 .site_published
                 .insert(name, &site.published_dirs().join(" "));
+            let uploads = site.uploads_url.as_ref().map(|_| layout::uploads_dir(name));
+            (arrays.site_uploads_served).insert(name, uploads.as_deref().unwrap_or(""));
             let listen = site.listen_host().unwrap_or_default();
             arrays.site_listen.insert(name, &listen);
             arrays.site_secrets.insert(name, &site.secrets.join(" "));
@@ -192,6 +195,10 @@ fn packages(model: &Model) -> Vec<&str> {
     if model.sites.iter().any(|s| s.database == Database::Sqlite) {
         // The site's own tool for its database (inspection, `.backup`), not needed by the app.
         packages.push("sqlite3");
+    }
+    if model.sites.iter().any(|s| s.uploads_url.is_some()) {
+        // setfacl: nginx reads a site's uploads through an ACL.
+        packages.push("acl");
     }
     if host.prometheus {
         packages.push("prometheus");

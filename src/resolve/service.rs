@@ -172,6 +172,21 @@ impl Resolver<'_> {
                         "serve that prefix from the app or from the release's files, not both",
                     ),
                 );
+            } else if site
+                .uploads_url
+                .as_ref()
+                .is_some_and(|u| u.get_ref() == route.get_ref())
+            {
+                self.report(
+                    route.span(),
+                    Invalid::new(
+                        format!(
+                            "route `{}` is also the site's `uploads_url`",
+                            route.get_ref()
+                        ),
+                        "serve that prefix from the app or from the uploads, not both",
+                    ),
+                );
             } else if has_static && route.get_ref() == "/" {
                 self.report(route.span(), Invalid::new("route `/` conflicts with the site's `static` directory", "serve static files from the app, or move the service to a sub-path like `/api/`"));
             }

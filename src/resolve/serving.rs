@@ -44,6 +44,27 @@ pub(super) fn published_path(prefix: &str, dir: &str) -> Checked<()> {
     })
 }
 
+/// `uploads_url`: a directory below `/` that none of the site's `paths` already serves.
+pub(super) fn uploads_url<'a>(
+    prefix: &str,
+    mut paths: impl Iterator<Item = &'a str>,
+) -> Checked<()> {
+    url_path("uploads_url", prefix)?;
+    if !prefix.ends_with('/') || prefix == "/" {
+        return Err(Invalid::new(
+            format!("uploads_url `{prefix}` must be a directory below `/`"),
+            "end it with `/`, e.g. `/media/`",
+        ));
+    }
+    if paths.any(|p| p == prefix) {
+        return Err(Invalid::new(
+            format!("`{prefix}` is also one of the site's `paths`"),
+            "serve that prefix from the release's files or from the uploads, not both",
+        ));
+    }
+    Ok(())
+}
+
 /// A `read_timeout`: a duration from 1 s to 24 h.
 pub(super) fn read_timeout(value: &str) -> Checked<()> {
     duration("read timeout", value).map(|_| ())

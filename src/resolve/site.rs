@@ -135,6 +135,14 @@ impl Resolver<'_> {
                 paths.insert(prefix.get_ref().clone(), dir.get_ref().clone());
             }
         }
+        let uploads_url = raw_site.uploads_url.as_ref().and_then(|url| {
+            let checked = serving::uploads_url(
+                url.get_ref(),
+                raw_site.paths.keys().map(|k| k.get_ref().as_str()),
+            );
+            self.check(url.span(), checked)
+                .map(|()| url.get_ref().clone())
+        });
         let spa = raw_site.spa.as_ref().is_some_and(|v| *v.get_ref());
         // (An explicit `spa = false`, the default, needs nothing.)
         if let (Some(v), None, true) = (&raw_site.spa, &raw_site.static_dir, spa) {
@@ -277,6 +285,7 @@ impl Resolver<'_> {
             writable,
             static_dir,
             paths,
+            uploads_url,
             spa,
             immutable,
             hsts: hsts?,

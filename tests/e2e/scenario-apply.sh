@@ -266,6 +266,24 @@ security_app_plants_logs
 sleep 3
 b=$(https shop.test /write?to=uploads)
 check "sandboxed shop-web can write its uploads ($b)" grep -q '^write uploads=ok$' <<<"$b"
+# uploads_url: nginx serves what the app saved (with its umask 0027, after the restore above
+# swapped the directory), and the photo restored from the backup; nothing else of shop's.
+b="$(https shop.test /media/probe-web.txt) $(https shop.test /media/photo.jpg)"
+hdr=$(https shop.test /media/photo.jpg -D - -o /dev/null | tr -d '\r' | grep -i '^content-security-policy: sandbox' || true)
+check "uploads_url: nginx serves a file the app saved and a restored one ($b), sandboxed ($hdr)" bash -c "test '$b' = 'x upload' && test -n '$hdr'"
+m 'runuser -u shop -- sh -c "umask 027; echo SECRET >/srv/sites/shop/shared/uploads/.env; ln -sfn /etc/passwd /srv/sites/shop/shared/uploads/passwd"'
+codes="$(code_https shop.test /media/.env) $(code_https shop.test /media/passwd)"
+out="$(https shop.test /media../data/state.txt --path-as-is) $(https shop.test /media/../data/state.txt --path-as-is)"
+check "uploads_url: a dotfile 404, a link to another owner's file 403 ($codes), no way out of uploads" bash -c "test '$codes' = '404 403' && ! grep -q kept <<<'$out'"
+# The boundary: nginx's user reads the uploads and nothing else of the site; another site's
+# user reads neither.
+# shellcheck disable=SC2016 # expanded on the machine
+acl=$(m 'u=/srv/sites/shop/shared/uploads/photo.jpg; d=/srv/sites/shop/shared/data/state.txt
+    for who in www-data crm; do
+        for f in $u $d; do runuser -u $who -- cat $f >/dev/null 2>&1 && echo "$who reads ${f##*/}" || echo "$who denied ${f##*/}"; done
+    done' | xargs)
+check "attack: www-data reads shop's uploads only, crm neither ($acl)" test "$acl" = "www-data reads photo.jpg www-data denied state.txt crm denied photo.jpg crm denied state.txt"
+sleep 3 # shop's rate limit (2r/s, burst 5) for what follows
 b=$(https shop.test /write?to=release)
 check "sandboxed shop-web cannot write its release ($b)" grep -q '^write release=denied$' <<<"$b"
 b=$(https shop.test /write?to=etc)
@@ -508,14 +526,16 @@ check "concurrent applies: the second waits for the lock, then applies" test "$r
 
 # Drift: a hand edit of a config file, a wrong mode, a disabled unit.
 m 'echo "# hand edit" >>/etc/nginx/sites-available/shop.conf; echo "# hand edit" >>/etc/systemd/system/shop-api.service
-    chmod 0644 /srv/sites/crm/shared/.env; systemctl disable -q crm-app.service'
+    chmod 0644 /srv/sites/crm/shared/.env; systemctl disable -q crm-app.service
+    runuser -u shop -- setfacl -b /srv/sites/shop/shared/uploads'
 m 'touch /tmp/before-check; sleep 1'
 rc=0; m 'cd /root/bundle && bash setup.sh --check' >"$work/check2.log" 2>&1 || rc=$?
 check "--check after hand edits exits 1" test "$rc" = 1
 check "--check names the edited file, the .env mode and the disabled unit" bash -c "
     grep -q 'drift: /etc/nginx/sites-available/shop.conf differs' '$work/check2.log' &&
     grep -q 'drift: /srv/sites/crm/shared/.env is 644' '$work/check2.log' &&
-    grep -q 'drift: crm-app.service is not enabled' '$work/check2.log'"
+    grep -q 'drift: crm-app.service is not enabled' '$work/check2.log' &&
+    grep -q 'drift: shop: nginx cannot read /srv/sites/shop/shared/uploads' '$work/check2.log'"
 rc=0; m 'cd /root/bundle && bash setup.sh --check --diff' >"$work/check-diff.log" 2>&1 || rc=$?
 check "--check --diff shows the hand edit as a diff, and no secret" bash -c "
     test '$rc' = 1 && grep -q '^      -# hand edit' '$work/check-diff.log' &&
