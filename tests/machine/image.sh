@@ -34,6 +34,7 @@ curl
 # setup.sh installs.  The machine has no internet, so everything the bundle
 # needs must be in /var/cache/apt/archives.  Edit this list (one per line).
 BUNDLE_PACKAGES="
+acl
 nginx
 postgresql
 sudo

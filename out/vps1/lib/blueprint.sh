@@ -660,7 +660,10 @@ bp_uploads_readable() {
         return 0
     fi
     runuser -u "$site" -- setfacl -R -P -m u:www-data:rX "$dir"
-    runuser -u "$site" -- find "$dir" -type d -exec setfacl -m d:u:www-data:rX {} +
+    runuser -u "$site" -- find "$dir" -mindepth 1 -type d -exec setfacl -m d:u:www-data:rX {} +
+    # Last: the entry checked above then says the whole tree is done (a run killed before it
+    # does it all again).
+    runuser -u "$site" -- setfacl -m d:u:www-data:rX "$dir"
     BP_CHANGES+=("$site: made $dir readable to nginx (ACL for www-data)")
 }
 
