@@ -17,11 +17,12 @@ no_preload() {
 security_layout() {
     local st
     st=$(m "stat -c '%a %U %G' /srv/sites/shop /srv/sites/shop/shared /srv/sites/shop/shared/.env /srv/sites/shop/releases /srv/sites/shop/shared/uploads /var/log/nginx/shop /etc/ssh/authorized_keys/deploy" | xargs)
-    # (shop's root and releases/ are 0751: nginx traverses them to the files its `paths` serve.)
-    check "layout: site root root:site 0751 and shared/ 0750, .env root 0600, releases/uploads the site's, nginx logs root:adm, keys root 0644 ($st)" \
-        test "$st" = "751 root shop 750 root shop 600 root root 751 shop shop 750 shop shop 755 root adm 644 root root"
-    st=$(m "stat -c '%a' /srv/sites/crm /srv/sites/crm/releases" | xargs)
-    check "layout: a site nginx reads nothing of is 0750 all the way ($st)" test "$st" = "750 750"
+    # (shop's root and releases/ are 0751: nginx traverses them to the files its `paths` serve;
+    # shared/ too, to the uploads `uploads_url` serves.)
+    check "layout: site root and shared/ root:site 0751, .env root 0600, releases/uploads the site's, nginx logs root:adm, keys root 0644 ($st)" \
+        test "$st" = "751 root shop 751 root shop 600 root root 751 shop shop 750 shop shop 755 root adm 644 root root"
+    st=$(m "stat -c '%a' /srv/sites/crm /srv/sites/crm/releases /srv/sites/crm/shared" | xargs)
+    check "layout: a site nginx reads nothing of is 0750 all the way ($st)" test "$st" = "750 750 750"
     st=$(m 'id -nG www-data')
     check "www-data is in no site's group ($st)" bash -c "[[ ' $st ' != *' shop '* && ' $st ' != *' blog '* && ' $st ' != *' docs '* && ' $st ' != *' crm '* ]]"
     st=$(m 'find /home/deploy -user root 2>/dev/null | head -n 3')
