@@ -122,10 +122,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
                     Database::Sqlite => "SQLite (`shared/data/<site>.sqlite3`)",
                     Database::None => "—",
                 },
-                static_dir: site
-                    .static_dir
-                    .as_ref()
-                    .map(|d| ["`current/", d, "`"].concat()),
+                static_dir: served_files(site),
                 secret_lines: secret_lines.join(", "),
             }
         })
@@ -196,4 +193,24 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         backups: model.host.backups.as_ref(),
     };
     bundle.add("PLAN.md", renderer.render(&view), 0o644);
+}
+
+/// What nginx serves of a site from files, by URL prefix: its `static` directory, its `paths`
+/// and its uploads; `None` when it serves none.
+fn served_files(site: &Site) -> Option<String> {
+    let in_release = |prefix: &str, dir: &str| format!("`{prefix}` ← `current/{dir}`");
+    let served: Vec<String> = (site.static_dir.iter())
+        .map(|dir| in_release("/", dir))
+        .chain(
+            site.paths
+                .iter()
+                .map(|(prefix, dir)| in_release(prefix, dir)),
+        )
+        .chain(
+            site.uploads_url
+                .iter()
+                .map(|url| format!("`{url}` ← `shared/uploads`")),
+        )
+        .collect();
+    (!served.is_empty()).then(|| served.join(", "))
 }
