@@ -31,6 +31,10 @@ pub const METRICS_ROOT: &str = "/var/lib/blueprint-metrics";
 pub const TLS_METRICS_COMMAND: &str = "/usr/local/sbin/blueprint-tls-metrics";
 /// `blueprint-backup`, which takes, verifies, lists and restores them.
 pub const BACKUP_COMMAND: &str = "/usr/local/sbin/blueprint-backup";
+/// What the off-host copy keeps between runs, root's alone and written by the backup units:
+/// the sftp target's host key (`known_hosts`), the repository once reached (`repository`), and
+/// restic's cache (`cache/`).
+pub const OFFSITE_STATE_ROOT: &str = "/var/lib/blueprint-backup";
 
 /// The unit (`.service` and `.timer`) that backs up `site`. Site names may not start with
 /// `blueprint`, so this never names a unit of a site.

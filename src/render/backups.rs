@@ -149,6 +149,7 @@ mod tests {
             schedule: schedule.to_owned(),
             keep_daily: 7,
             keep_weekly: 4,
+            offsite: None,
         }
     }
 
