@@ -336,6 +336,13 @@ pub struct RawBackups {
     /// And the newest of each of this many ISO weeks.
     #[schemars(with = "Option<i64>", example = 4, extend("default" = 4))]
     pub keep_weekly: Option<Spanned<i64>>,
+    /// A restic repository each verified backup is also copied to, with the same retention:
+    /// `sftp:USER@HOST:/ABSOLUTE/PATH` (`sftp://USER@HOST:PORT//ABSOLUTE/PATH` for another
+    /// port), reached with an ssh key generated on the host, or the absolute path of a
+    /// directory on a disk mounted on the host. Its password is generated on the host, in
+    /// `/etc/blueprint/offsite/restic-password`: keep a copy of it off the host.
+    #[schemars(with = "Option<String>", example = &"sftp:backup@backup.example.net:/srv/restic/vps1")]
+    pub offsite: Option<SpannedString>,
 }
 
 /// `rate_limit = { rate = "10r/s", burst = 20 }`.

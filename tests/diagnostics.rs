@@ -288,3 +288,56 @@ fn a_block_without_a_standby_port_is_a_positioned_warning() {
         "{unit}"
     );
 }
+
+#[test]
+fn an_offsite_repository_that_could_reach_a_shell_is_refused_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = std::fs::canonicalize("keys/ops.pub").unwrap();
+    // (TOML escapes: `\n` is a newline in the value.)
+    for (value, expected) in [
+        (
+            r#""sftp:a@b.example:/x;rm -rf /""#,
+            "the path on the target is not a plain absolute path",
+        ),
+        (
+            r#""sftp:$(id)@b.example:/x""#,
+            "the user is 1 to 32 letters",
+        ),
+        (
+            r#""sftp:a@-oProxyCommand=sh:/x""#,
+            "the host is a host name",
+        ),
+        (
+            r#""sftp:a@b.example:/x\nExecStart=/bin/sh""#,
+            "the path on the target is not a plain absolute path",
+        ),
+        (
+            r#""sftp://a@b.example:2222/x""#,
+            "names a path relative to the login directory",
+        ),
+        (r#""/mnt/`id`""#, "it is not a plain absolute path"),
+        (
+            r#""/var/backups/blueprint/copy""#,
+            "is inside or contains `/var/backups/blueprint`",
+        ),
+        (r#""/etc/restic""#, "is inside or contains `/etc`"),
+    ] {
+        let config = dir.path().join("sites.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[host]\nname = \"vps1\"\nos = \"debian-12\"\nadmin_keys = [\"{}\"]\n\n[host.backups]\noffsite = {value}\n\n[sites.shop]\ndomains = [\"shop.example.com\"]\nslot = 1\ntls = \"none\"\nstatic = \"public\"\n",
+                keys.display()
+            ),
+        )
+        .unwrap();
+        let report = blueprint::compile(&config).unwrap_err();
+        let text = report.to_string();
+        assert_eq!(report.diagnostics().len(), 1, "{value}: {text}");
+        let d = &report.diagnostics()[0];
+        assert!(d.message.contains(expected), "{value}: {text}");
+        assert!(d.help.is_some(), "{value}: no help");
+        // Line 7, where `offsite` is written, from its value's first character.
+        assert!(text.contains("sites.toml:7:11"), "{value}: {text}");
+    }
+}

@@ -343,3 +343,37 @@ fn basic_auth_passwords_are_generated_once_and_hashed_for_nginx() {
         "first=2\n600 root root\n640 root www-data\nb-has-none\nboth-verify\nrerun=0\ndrift=0\ndrift=1\nedit-kept-and-hashed\n"
     );
 }
+
+/// The off-host copy's secrets: the restic password and the sftp key made once (root's, 0600;
+/// the public key 0644), never printed, kept by a re-run and when the operator put a saved
+/// password back; missing ones are drift under --check. Needs root (chown) and ssh-keygen.
+#[test]
+fn offsite_secrets_are_generated_once_and_never_replaced() {
+    let host = Host::new();
+    let out = host.ok(r#"mkdir -p $T/offsite
+         BP_HOST=vps1 BP_OFFSITE=sftp:backup@backup.example.net:/srv/restic/vps1
+         BP_OFFSITE_PASSWORD=$T/offsite/restic-password BP_OFFSITE_SSH_KEY=$T/offsite/ssh-key
+         BP_CHECK=1 BP_CHANGES=() BP_DRIFT=()
+         bp_offsite >/dev/null; echo missing=${#BP_DRIFT[@]}
+         [[ ! -e $BP_OFFSITE_PASSWORD && ! -e $BP_OFFSITE_SSH_KEY ]] && echo check-wrote-nothing
+         BP_CHECK=0 BP_DRIFT=()
+         bp_offsite >$T/said; printed=$(cat $T/said; printf '%s\n' "${BP_CHANGES[@]}")
+         echo first=${#BP_CHANGES[@]}
+         pw=$(<$BP_OFFSITE_PASSWORD) key=$(<$BP_OFFSITE_SSH_KEY)
+         [[ $pw =~ ^[0-9a-f]{64}$ && $printed != *"$pw"* ]] && echo password-made-not-printed
+         stat -c '%a %U %G' $BP_OFFSITE_PASSWORD $BP_OFFSITE_SSH_KEY $BP_OFFSITE_SSH_KEY.pub
+         [[ $(ssh-keygen -y -f $BP_OFFSITE_SSH_KEY | cut -d' ' -f1-2) == "$(cut -d' ' -f1-2 $BP_OFFSITE_SSH_KEY.pub)" ]] && echo key-pair
+         grep -q ' blueprint-backup@vps1$' $BP_OFFSITE_SSH_KEY.pub && echo key-named
+         ls -A $T/offsite | grep -c 'bp-' || true
+         BP_CHANGES=(); bp_offsite
+         [[ $(<$BP_OFFSITE_PASSWORD) == "$pw" && $(<$BP_OFFSITE_SSH_KEY) == "$key" ]] && echo rerun=${#BP_CHANGES[@]}
+         printf saved-elsewhere >$BP_OFFSITE_PASSWORD; chmod 0644 $BP_OFFSITE_PASSWORD
+         BP_CHECK=1; bp_offsite >/dev/null; echo drift=${#BP_DRIFT[@]}
+         BP_CHECK=0; bp_offsite
+         [[ $(<$BP_OFFSITE_PASSWORD) == saved-elsewhere ]] && stat -c '%a' $BP_OFFSITE_PASSWORD
+         BP_OFFSITE=; rm $BP_OFFSITE_PASSWORD; bp_offsite; [[ -e $BP_OFFSITE_PASSWORD ]] || echo off-makes-nothing"#);
+    assert_eq!(
+        out,
+        "missing=2\ncheck-wrote-nothing\nfirst=2\npassword-made-not-printed\n600 root root\n600 root root\n644 root root\nkey-pair\nkey-named\n0\nrerun=0\ndrift=1\n600\noff-makes-nothing\n"
+    );
+}

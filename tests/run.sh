@@ -8,13 +8,13 @@ set -euo pipefail
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
 # Real consumers of the bundle: bash/shellcheck, nginx, systemd-analyze, logrotate, PostgreSQL;
-# sshd, visudo, fail2ban-client and promtool for the host drop-ins; debootstrap/systemd-nspawn/socat/openssh
+# sshd, visudo, fail2ban-client and promtool for the host drop-ins; restic and ssh for the off-host copy; debootstrap/systemd-nspawn/socat/openssh
 # for the fresh-machine tests; Debian's Go toolchain for the real apps tests/e2e/apps.sh builds
 # (with npm and pip, which the runner has; Debian's nodejs/npm when it has no npm).
 packages=(
     shellcheck nginx-light logrotate postgresql openssl
     systemd-container debootstrap socat iproute2 openssh-client curl testssl.sh
-    openssh-server sudo fail2ban python3-systemd nftables golang-go prometheus
+    openssh-server sudo fail2ban python3-systemd nftables golang-go prometheus restic
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()

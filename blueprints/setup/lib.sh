@@ -36,6 +36,7 @@ BP_WARNINGS=()          # problems that do not stop the run
 BP_DRIFT=()             # --check findings
 BP_PROBES=()            # health probe results
 BP_BACKUP_LINES=()      # each site's newest verified backup
+BP_OFFSITE_LINES=()     # the off-host copy: what the operator has to do for it
 BP_RETIRED=()           # sites removed from the plan whose data is kept
 BP_UNIT_FAILURE=0             # set when an enabled unit with a release is not running
 
@@ -845,6 +846,61 @@ bp_basic_auth() {
         [[ ! -f $ht ]] || bp_own "$ht" 0640 root www-data
         bp_own "$pw" 0600 root root
     done
+}
+
+# The off-host copy's secrets (BP_OFFSITE set): the restic repository's password and, for an
+# sftp repository, the ssh key blueprint-backup logs in with, both made here once, in root's
+# directory (laid out by BP_DIRS), and never replaced: a re-run keeps them, and a password put
+# back by hand on a rebuilt host is the one used. The password is never printed; the public
+# key is, in the summary, until a copy reaches the repository.
+bp_offsite() {
+    local key=$BP_OFFSITE_SSH_KEY tmp
+    [[ -n $BP_OFFSITE ]] || return 0
+    if [[ ! -e $BP_OFFSITE_PASSWORD ]]; then
+        if ((BP_CHECK)); then
+            bp_drift "$BP_OFFSITE_PASSWORD is missing"
+        else
+            bp_random | bp_create "$BP_OFFSITE_PASSWORD"
+            BP_CHANGES+=("generated the off-host repository's password in $BP_OFFSITE_PASSWORD (keep a copy off the host)")
+        fi
+    fi
+    [[ ! -e $BP_OFFSITE_PASSWORD ]] || bp_own "$BP_OFFSITE_PASSWORD" 0600 root root
+    [[ -n $key ]] || return 0
+    if [[ ! -e $key ]]; then
+        if ((BP_CHECK)); then
+            bp_drift "$key is missing"
+        else
+            # Made in a directory of its own beside it (what a killed run left goes first);
+            # the public half goes live first, the private one last, as a new link.
+            rm -rf -- "${key%/*}/.${key##*/}.bp-"*
+            tmp=$(mktemp -d "${key%/*}/.${key##*/}.bp-XXXXXX")
+            ssh-keygen -q -t ed25519 -N '' -C "blueprint-backup@$BP_HOST" -f "$tmp/key" </dev/null
+            mv -fT -- "$tmp/key.pub" "$key.pub"
+            ln -T -- "$tmp/key" "$key"
+            rm -rf -- "$tmp"
+            bp_forget "$key"
+            bp_forget "$key.pub"
+            BP_CHANGES+=("generated the ssh key of the off-host copy ($key.pub)")
+        fi
+    fi
+    [[ ! -e $key ]] || bp_own "$key" 0600 root root
+    [[ ! -e $key.pub ]] || bp_own "$key.pub" 0644 root root
+}
+
+# bp_create DEST < content: a new root 0600 file, written beside DEST and linked into place
+# only while DEST does not exist (a link never replaces a file).
+bp_create() {
+    local dest=$1 tmp
+    bp_clean_tmp "$dest"
+    tmp=$(mktemp "${dest%/*}/.${dest##*/}.bp-XXXXXX")
+    chmod 0600 -- "$tmp"
+    cat >"$tmp"
+    if ! ln -T -- "$tmp" "$dest"; then
+        rm -f -- "$tmp"
+        bp_die "$dest appeared while it was being made; nothing replaced it"
+    fi
+    rm -f -- "$tmp"
+    bp_forget "$dest"
 }
 
 # --- 5. database ------------------------------------------------------------------------------
@@ -1732,24 +1788,51 @@ bp_bind_check() {
 # Each site's newest verified backup, as blueprint-backup reports it: a line for the summary,
 # and a warning when it is older than the plan allows. (None yet is said, not warned: a fresh
 # host's first backup is the timer's.)
+#
+# With an off-host copy (BP_OFFSITE), each line also says when a backup of the site last reached
+# the repository; a failed copy of the newest backup, or a copy older than the plan allows, is
+# warned about. Until any copy has arrived, the summary says what the repository needs: its
+# directory (local) or blueprint's public key (sftp).
 bp_backups() {
-    local site id at age now line
+    local site id at copied lost age now line arrived=0
     ((${#BP_SITES[@]})) && [[ -n $BP_BACKUP_COMMAND && -x $BP_BACKUP_COMMAND ]] || return 0
     printf -v now '%(%s)T' -1
-    while IFS=$'\t' read -r site id at; do
+    while IFS=$'\t' read -r site id at copied lost; do
         bp_in_list "$site" "${BP_SITES[@]}" || continue
+        [[ ${copied:--} == - ]] || arrived=1
         if [[ $id == - ]]; then
             BP_BACKUP_LINES+=("$site: no verified backup yet ($BP_BACKUP_COMMAND $site takes one now)")
             continue
         fi
         age=$((now - at))
-        BP_BACKUP_LINES+=("$site: $id, verified $((age / 3600))h ago")
+        line="$site: $id, verified $((age / 3600))h ago"
         if ((age > BP_BACKUP_STALE_AFTER)); then
             bp_warn "$site: the newest verified backup ($id) is $((age / 3600))h old (see $BP_BACKUP_COMMAND $site --list and systemctl list-timers)"
         fi
+        if [[ -n $BP_OFFSITE ]]; then
+            if [[ ${lost:-0} == 1 ]]; then
+                line+=", off-host copy FAILED"
+                bp_warn "$site: backup $id was not copied off-host to $BP_OFFSITE (its unit's journal says why; $BP_BACKUP_COMMAND $site --offsite-copy retries)"
+            elif [[ ${copied:--} == - ]]; then
+                line+=", not copied off-host yet"
+            else
+                line+=", copied off-host $(((now - copied) / 3600))h ago"
+                if ((now - copied > BP_BACKUP_STALE_AFTER)); then
+                    bp_warn "$site: the newest off-host copy is $(((now - copied) / 3600))h old (see $BP_BACKUP_COMMAND $site --list)"
+                fi
+            fi
+        fi
+        BP_BACKUP_LINES+=("$line")
     done < <("$BP_BACKUP_COMMAND" --status)
+    if [[ -n $BP_OFFSITE_DIR && ! -d $BP_OFFSITE_DIR ]]; then
+        bp_warn "the off-host repository's directory $BP_OFFSITE_DIR does not exist: mount its disk, or create it (mkdir -m 0700 $BP_OFFSITE_DIR)"
+    fi
+    if [[ -n $BP_OFFSITE_SSH_KEY && $arrived == 0 && -f $BP_OFFSITE_SSH_KEY.pub ]]; then
+        BP_OFFSITE_LINES+=("no backup has reached $BP_OFFSITE yet; let this key log in there (its user's ~/.ssh/authorized_keys): $(<"$BP_OFFSITE_SSH_KEY.pub")")
+    fi
     if ((BP_CHECK)); then
         for line in "${BP_BACKUP_LINES[@]}"; do bp_info "backup: $line"; done
+        for line in "${BP_OFFSITE_LINES[@]}"; do bp_info "offsite: $line"; done
     fi
 }
 
@@ -1803,6 +1886,7 @@ bp_summary() {
     for unit in "${BP_WAITING[@]}"; do printf 'waiting for a release: %s (deploy to %s/%s/current)\n' "$unit" "$BP_SITES_ROOT" "${BP_UNIT_SITE[$unit]}"; done
     for r in "${BP_PROBES[@]}"; do printf 'site %s\n' "$r"; done
     for r in "${BP_BACKUP_LINES[@]}"; do printf 'backup: %s\n' "$r"; done
+    for r in "${BP_OFFSITE_LINES[@]}"; do printf 'offsite: %s\n' "$r"; done
     for r in "${BP_AWAITING[@]}"; do printf 'secret awaiting a value: %s (edit %s/%s/shared/.env, then re-run setup.sh)\n' "$r" "$BP_SITES_ROOT" "${r%%:*}"; done
     for site in "${BP_PLACEHOLDERS[@]}"; do printf 'certificate still a self-signed placeholder: %s\n' "$site"; done
     for r in "${BP_SKIPPED[@]}"; do printf 'skipped: %s\n' "$r"; done
@@ -1877,6 +1961,7 @@ bp_main() {
     bp_users
     bp_secrets
     bp_basic_auth
+    bp_offsite
     bp_database
     bp_tls
     bp_files

@@ -31,6 +31,20 @@ pub const METRICS_ROOT: &str = "/var/lib/blueprint-metrics";
 pub const TLS_METRICS_COMMAND: &str = "/usr/local/sbin/blueprint-tls-metrics";
 /// `blueprint-backup`, which takes, verifies, lists and restores them.
 pub const BACKUP_COMMAND: &str = "/usr/local/sbin/blueprint-backup";
+/// The template unit that copies a site's newest verified backup off the host (instance: the
+/// site), started by the site's backup unit.
+pub const OFFSITE_UNIT: &str = "blueprint-backup-offsite@";
+/// The off-host copy's secrets, made on the host by setup.sh, root's alone and read-only to the
+/// backup units: the restic repository's password and, for an sftp repository, the ssh key.
+pub const OFFSITE_ROOT: &str = "/etc/blueprint/offsite";
+/// The restic repository's password: without it the off-host copy cannot be read.
+pub const OFFSITE_PASSWORD: &str = "/etc/blueprint/offsite/restic-password";
+/// The ssh key `blueprint-backup` logs in to an sftp repository with (`.pub` beside it).
+pub const OFFSITE_SSH_KEY: &str = "/etc/blueprint/offsite/ssh-key";
+/// What the off-host copy keeps between runs, root's alone and written by the backup units:
+/// the sftp target's host key (`known_hosts`), the repository once reached (`repository`), and
+/// restic's cache (`cache/`).
+pub const OFFSITE_STATE_ROOT: &str = "/var/lib/blueprint-backup";
 
 /// The unit (`.service` and `.timer`) that backs up `site`. Site names may not start with
 /// `blueprint`, so this never names a unit of a site.

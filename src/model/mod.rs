@@ -67,6 +67,40 @@ pub struct Backups {
     pub keep_daily: u32,
     /// ISO weeks whose newest backup is kept.
     pub keep_weekly: u32,
+    /// The restic repository every verified backup is also copied to, if any.
+    pub offsite: Option<Offsite>,
+}
+
+/// `[host.backups] offsite`, resolved: a restic repository off the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Offsite {
+    /// Over sftp, as `user` on `host` (a host name or IPv4 address), with blueprint's own ssh
+    /// key; `port` when not 22.
+    Sftp {
+        /// Login name on the target: `[A-Za-z_][A-Za-z0-9._-]*`.
+        user: String,
+        /// Host name or IPv4 address, never starting with `-`.
+        host: String,
+        /// The ssh port, when not the default.
+        port: Option<u16>,
+        /// The repository's absolute path on the target.
+        path: HostPath,
+    },
+    /// A directory on the host (a mounted disk), outside blueprint's own trees.
+    Local(HostPath),
+}
+
+impl Offsite {
+    /// The repository as restic's `--repo` names it. A port is not part of restic's
+    /// `sftp:user@host:/path` form; it goes into the ssh command instead.
+    pub fn repository(&self) -> String {
+        match self {
+            Offsite::Sftp {
+                user, host, path, ..
+            } => ["sftp:", user, "@", host, ":", path].concat(),
+            Offsite::Local(path) => path.to_string(),
+        }
+    }
 }
 
 /// One tenant: a Unix user, a directory tree, its services, its nginx server and its database.

@@ -45,13 +45,17 @@ pub(super) fn host_dirs(model: &Model) -> Vec<HostDir> {
             "root",
         ),
     ];
-    if model.sites.iter().any(|site| !site.basic_auth.is_empty()) {
+    let basic_auth = model.sites.iter().any(|site| !site.basic_auth.is_empty());
+    let offsite = (model.host.backups.as_ref()).is_some_and(|b| b.offsite.is_some());
+    if basic_auth || offsite {
         dirs.push(HostDir::new(
             layout::ETC_ROOT.to_owned(),
             0o755,
             "root",
             "root",
         ));
+    }
+    if basic_auth {
         // nginx's workers (www-data) read the hashes; the passwords inside are root's alone.
         let auth = layout::BASIC_AUTH_ROOT.to_owned();
         dirs.push(HostDir::new(auth, 0o750, "root", "www-data"));
@@ -65,6 +69,13 @@ pub(super) fn host_dirs(model: &Model) -> Vec<HostDir> {
         // Every site's data: root's alone.
         let backups = layout::BACKUP_ROOT.to_owned();
         dirs.push(HostDir::new(backups, 0o700, "root", "root"));
+    }
+    if offsite {
+        // The off-host copy's secrets, and what it keeps between runs: root's alone.
+        let secrets = layout::OFFSITE_ROOT.to_owned();
+        dirs.push(HostDir::new(secrets, 0o700, "root", "root"));
+        let state = layout::OFFSITE_STATE_ROOT.to_owned();
+        dirs.push(HostDir::new(state, 0o700, "root", "root"));
     }
     for site in &model.sites {
         dirs.extend(site_dirs(site));

@@ -50,6 +50,8 @@ struct RulesView {
     backup_stale_after: u64,
     /// Whether certificate expiry is exported (some site on HTTPS).
     certificates: bool,
+    /// Whether backups are copied off the host (`offsite`), whose age has the same limit.
+    offsite: bool,
 }
 view_of!(RulesView => PrometheusRules);
 
@@ -98,6 +100,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             backup_stale_after: (model.host.backups.as_ref())
                 .map_or(0, super::backups::stale_after_seconds),
             certificates: tls_metrics(model),
+            offsite: (model.host.backups.as_ref()).is_some_and(|b| b.offsite.is_some()),
         }),
         Fate::root(0o644)
             .validated_by(Validator::PromtoolRules)

@@ -18,6 +18,9 @@ struct PlanView<'a> {
     /// Jobs and release phases: what runs besides the services, and when.
     runs: Vec<RunRow>,
     backups: Option<&'a Backups>,
+    /// The off-host copy's restic repository, if any.
+    offsite: Option<String>,
+    offsite_password: &'static str,
 }
 
 #[derive(Serialize)]
@@ -191,6 +194,10 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
         packages,
         runs,
         backups: model.host.backups.as_ref(),
+        offsite: (model.host.backups.as_ref())
+            .and_then(|b| b.offsite.as_ref())
+            .map(crate::model::Offsite::repository),
+        offsite_password: crate::model::layout::OFFSITE_PASSWORD,
     };
     bundle.add("PLAN.md", renderer.render(&view), 0o644);
 }

@@ -11,7 +11,7 @@ use super::host_dirs::host_dirs;
 use super::templates::view_of;
 use super::Renderer;
 use crate::bundle::Bundle;
-use crate::model::{layout, Database, Host, Model, Tls};
+use crate::model::{layout, Database, Host, Model, Offsite, Tls};
 
 /// `plan.sh`: the host's settings, its layout and the arrays.
 #[derive(Serialize)]
@@ -26,8 +26,40 @@ struct PlanShView<'a> {
     /// verified backup), and after how many seconds that backup is stale.
     backup_command: &'static str,
     backup_stale_after: u64,
+    offsite: OffsitePlan,
 }
 view_of!(PlanShView<'_> => PlanSh);
+
+/// The off-host copy, for setup.sh: it makes the password and the ssh key, and reports the
+/// copies. Every field empty without `offsite`.
+#[derive(Serialize, Default)]
+struct OffsitePlan {
+    /// The restic repository, as restic names it.
+    repository: String,
+    password: &'static str,
+    /// The private key for an sftp repository (`.pub` beside it); empty for a local one.
+    ssh_key: &'static str,
+    /// A local repository's directory; empty for sftp.
+    dir: String,
+}
+
+impl OffsitePlan {
+    fn new(host: &Host) -> Self {
+        let Some(offsite) = host.backups.as_ref().and_then(|b| b.offsite.as_ref()) else {
+            return Self::default();
+        };
+        let (ssh_key, dir) = match offsite {
+            Offsite::Sftp { .. } => (layout::OFFSITE_SSH_KEY, String::new()),
+            Offsite::Local(dir) => ("", dir.to_string()),
+        };
+        Self {
+            repository: offsite.repository(),
+            password: layout::OFFSITE_PASSWORD,
+            ssh_key,
+            dir,
+        }
+    }
+}
 
 /// The host layout of [`layout`], as plan.sh's variables (lib.sh reads nothing else).
 #[derive(Serialize)]
@@ -207,6 +239,15 @@ fn packages(model: &Model) -> Vec<&str> {
     if host.firewall {
         packages.push("ufw");
     }
+    match host.backups.as_ref().and_then(|b| b.offsite.as_ref()) {
+        None => {}
+        Some(Offsite::Local(_)) => packages.push("restic"),
+        Some(Offsite::Sftp { .. }) => {
+            // ssh-keygen makes the key, ssh carries restic's sftp.
+            packages.push("restic");
+            packages.push("openssh-client");
+        }
+    }
     if host.fail2ban {
         // Installed without recommends: the journal backend (`backend = systemd`) needs
         // python3-systemd, and the default ban action needs iptables.
@@ -288,6 +329,7 @@ pub(super) fn render(renderer: &Renderer, model: &Model, bundle: &mut Bundle) {
             .backups
             .as_ref()
             .map_or(0, super::backups::stale_after_seconds),
+        offsite: OffsitePlan::new(host),
     };
     bundle.add("plan.sh", renderer.render(&plan), 0o644);
     bundle.add("lib/blueprint.sh", setup_lib(), 0o644);

@@ -96,6 +96,8 @@ pub enum Template {
     BackupScript,
     /// `blueprint-backup-<site>.service`.
     BackupUnit,
+    /// `blueprint-backup-offsite@.service`: a site's off-host copy.
+    BackupOffsiteUnit,
     /// `/usr/local/sbin/blueprint-tls-metrics`.
     TlsMetricsScript,
     /// `blueprint-tls-metrics.service`.
@@ -104,7 +106,7 @@ pub enum Template {
 
 impl Template {
     /// Every template, for registration and the self-test.
-    pub const ALL: [Template; 27] = [
+    pub const ALL: [Template; 28] = [
         Template::SetupSh,
         Template::PlanSh,
         Template::PlanMd,
@@ -130,6 +132,7 @@ impl Template {
         Template::PrometheusRules,
         Template::BackupScript,
         Template::BackupUnit,
+        Template::BackupOffsiteUnit,
         Template::TlsMetricsScript,
         Template::TlsMetricsUnit,
     ];
@@ -167,6 +170,7 @@ impl Template {
             Template::PrometheusRules => t!("monitoring/rules.yml.j2"),
             Template::BackupScript => t!("host/backup.sh.j2"),
             Template::BackupUnit => t!("systemd/backup.service.j2"),
+            Template::BackupOffsiteUnit => t!("systemd/backup-offsite.service.j2"),
             Template::TlsMetricsScript => t!("monitoring/tls-metrics.sh.j2"),
             Template::TlsMetricsUnit => t!("monitoring/tls-metrics.service.j2"),
         }

@@ -10,6 +10,8 @@ boot one
 # A second address of the machine, which docs alone is answered on (`listen`).
 ip -n "$MACHINE_NS" addr add 10.213.0.6/32 dev eth0
 "$machine/scp.sh" "$S" "$bundle" machine:/root/bundle
+# The off-host repository's directory, as the operator makes it on the disk mounted for it.
+m 'install -d -m 0700 /var/backups/offsite'
 
 # Sample every process's argv while the first apply runs: no secret may ever appear there.
 m 'systemd-run --quiet --unit=e2e-ps sh -c "while :; do ps -eo args; sleep 0.02; done >/tmp/ps.log"'
@@ -37,6 +39,12 @@ check "generated secrets exist and never appear in setup.sh output" test "$leak"
 samples=$(m 'grep -c "^/usr/bin/apt-get\|^runuser\|^psql\|^useradd\|^openssl" /tmp/ps.log' || true)
 hits=$(m "sed -n 's/^[A-Z_]*=//p' /srv/sites/*/shared/.env | sed 's|.*:\([0-9a-f]*\)@.*|\1|' | grep -E '^[0-9a-f]{64}\$' >/tmp/secrets; grep -cFf /tmp/secrets /tmp/ps.log" || true)
 check "no secret in any process's argv during the first apply ($hits hits; $samples sampled setup commands)" test "$hits" = 0 -a "${samples:-0}" -gt 0
+# The off-host repository's password: made on the host, root's alone, in no output or bundle.
+pw=$(m 'cat /etc/blueprint/offsite/restic-password')
+pw_meta=$(m "stat -c '%a %U %G' /etc/blueprint/offsite /etc/blueprint/offsite/restic-password | xargs; grep -rlF '$pw' /root/bundle | wc -l")
+check "the off-host repository's password is generated, 0600 root, in no bundle file ($pw_meta)" bash -c "[[ '$pw' =~ ^[0-9a-f]{64}\$ && '$pw_meta' == '700 root root 600 root root
+0' ]] && ! grep -qF '$pw' '$work/apply1.log'"
+pw_sum=$(sha256sum <<<"$pw")
 security_layout
 
 # Stand-in releases: server.pl for the proxied sites, a page for the static site.
@@ -230,6 +238,51 @@ rows=3
 url=sqlite:////srv/sites/wiki/shared/data/wiki.sqlite3"
 m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/backup-apply.log" 2>&1 || true
 check "setup.sh reports each site's newest verified backup and changes nothing" bash -c "grep -q '^backup: shop: $id, verified 0h ago' '$work/backup-apply.log' && grep -q '^backup: crm: no verified backup yet' '$work/backup-apply.log' && grep -qx 'no changes' '$work/backup-apply.log'"
+
+# The off-host copy (offsite, a local restic repository): each backup unit, once it
+# succeeded, starts blueprint-backup-offsite@SITE (OnSuccess=), which copied the backup above.
+# Until each has run to its end (at most 2 minutes):
+# shellcheck disable=SC2016  # expanded on the machine
+m 'for _ in $(seq 240); do
+    [[ $(systemctl show -P ExecMainExitTimestampMonotonic blueprint-backup-offsite@shop.service blueprint-backup-offsite@wiki.service | grep -c "^0$") == 0 ]] && break
+    sleep 0.5
+done'
+res=$(m 'systemctl show -P Result blueprint-backup-offsite@shop.service blueprint-backup-offsite@wiki.service' | xargs)
+check "the backup units' own off-host copies ran and succeeded ($res)" test "$res" = "success success"
+[[ $res == "success success" ]] || m 'journalctl -q --no-pager -n 30 -u blueprint-backup-offsite@shop.service' || true
+restic_e2e='restic --repo /var/backups/offsite --password-file /etc/blueprint/offsite/restic-password --no-cache'
+snaps=$(m "$restic_e2e snapshots --host e2e --tag site=shop" 2>&1 || true)
+check "restic lists shop's backup $id in the off-host repository, tagged with the site" grep -q "site=shop,backup=$id" <<<"$snaps"
+[[ $snaps == *"backup=$id"* ]] || printf '%s\n' "$snaps"
+check "a re-run of setup.sh keeps the off-host repository's password" test "$(sha256sum <<<"$(m 'cat /etc/blueprint/offsite/restic-password')")" = "$pw_sum"
+# A rebuilt host's way back: wiki's local backup is gone, --offsite-restore fetches it.
+wid=$(m 'blueprint-backup wiki --list' | awk 'NR == 1 { print $1 }')
+m "rm -rf /var/backups/blueprint/wiki/$wid"
+rc=0; m 'blueprint-backup wiki --offsite-restore latest' >"$work/offsite-restore.log" 2>&1 || rc=$?
+[[ $rc == 0 ]] || cat "$work/offsite-restore.log"
+rc2=0; m "blueprint-backup wiki --verify $wid" >/dev/null 2>&1 || rc2=$?
+perms=$(m "find /var/backups/blueprint/wiki/$wid ! -user root -o -perm /077 | wc -l")
+check "--offsite-restore latest brings wiki's deleted backup $wid back, root-only, and --verify passes (exit $rc, $rc2, $perms open)" \
+    bash -c "test '$rc $rc2 $perms' = '0 0 0' && grep -q 'fetched from /var/backups/offsite' '$work/offsite-restore.log'"
+# An unreachable repository (its disk gone): the copy fails and says so; the local backup still
+# counts as verified.
+m 'mv -T /var/backups/offsite /var/backups/offsite.away'
+rc=0; m 'systemctl start blueprint-backup-offsite@wiki.service' >/dev/null 2>&1 || rc=$?
+status=$(m 'blueprint-backup --status' | awk -F'\t' '$1 == "wiki" { print $2, $5 }')
+check "an unreachable repository fails wiki's copy unit; --status: $wid still verified, its copy failed (exit $rc: $status)" \
+    test "$rc ${status}" = "1 $wid 1"
+m 'cd /root/bundle && BLUEPRINT_SKIP_ACME=1 bash setup.sh' >"$work/offsite-lost.log" 2>&1 || true
+check "setup.sh says when shop's backup was copied off-host, and warns that wiki's was not" bash -c "grep -q '^backup: shop: $id, verified 0h ago, copied off-host 0h ago' '$work/offsite-lost.log' && grep -q '^WARNING: wiki: backup $wid was not copied off-host' '$work/offsite-lost.log' && grep -q '^backup: wiki: $wid, verified .*, off-host copy FAILED' '$work/offsite-lost.log'"
+# The same with an empty directory in its place (another disk mounted there): a repository
+# once reached is never made anew.
+m 'install -d -m 0700 /var/backups/offsite'
+rc=0; m 'systemctl start blueprint-backup-offsite@wiki.service' >/dev/null 2>&1 || rc=$?
+left=$(m 'ls -A /var/backups/offsite | wc -l')
+check "an empty directory in the repository's place fails the copy and is not made a new repository (exit $rc, $left entries)" test "$rc $left" = "1 0"
+m 'rmdir /var/backups/offsite && mv -T /var/backups/offsite.away /var/backups/offsite && systemctl reset-failed blueprint-backup-offsite@wiki.service'
+rc=0; m 'blueprint-backup wiki --offsite-copy' >/dev/null 2>&1 || rc=$?
+status=$(m 'blueprint-backup --status' | awk -F'\t' '$1 == "wiki" { print $2, $5 }')
+check "once the repository is back, --offsite-copy copies it again (exit $rc: $status)" test "$rc ${status}" = "0 $wid 0"
 
 # blog is a single-page app (spa = true, immutable = ["/assets/"]).
 b=$(http blog.test /app/settings)
@@ -477,7 +530,7 @@ check "monitoring: crm-app's metrics are scraped on METRICS_PORT $crm_metrics, n
     [[ -n '$crm_metrics' && '$crm_metrics' != '$crm_port' && '$crm_url' == 'http://127.0.0.1:$crm_metrics/metrics' ]] &&
     grep -q 'port=\"metrics\"} 1' <<<\"\$1\" && grep -q '^service=app user=crm path=/metrics' <<<\"\$1\"" _ "$scraped"
 rules=$(m "curl -s http://127.0.0.1:9090/api/v1/rules | grep -o '\"name\":\"[A-Za-z]*\"' | sort | xargs")
-check "monitoring: the alerting rules are loaded ($rules)" bash -c "[[ '$rules' == *TargetDown* && '$rules' == *UnitFailed* && '$rules' == *DiskAlmostFull* && '$rules' == *BackupStale* && '$rules' == *CertificateExpiring* ]]"
+check "monitoring: the alerting rules are loaded ($rules)" bash -c "[[ '$rules' == *TargetDown* && '$rules' == *UnitFailed* && '$rules' == *DiskAlmostFull* && '$rules' == *BackupStale* && '$rules' == *OffsiteBackupStale* && '$rules' == *CertificateExpiring* ]]"
 # Certificate expiry, for CertificateExpiring: written hourly by blueprint-tls-metrics (run now
 # by its timer's service), exported by the node exporter; shop still has its placeholder.
 m 'systemctl start blueprint-tls-metrics.service'
@@ -486,6 +539,8 @@ check "monitoring: each HTTPS site's certificate expiry is exported ($tls)" bash
 # The backups' age, for BackupStale: written by blueprint-backup, exported by the node exporter.
 age=$(m "curl -s http://127.0.0.1:9100/metrics | grep '^blueprint_backup_last_verified_timestamp_seconds' | sort" || true)
 check "monitoring: the node exporter exports each backed-up site's last verified backup ($age)" bash -c "grep -q 'site=\"shop\"} [0-9]' <<<'$age' && grep -q 'site=\"wiki\"} [0-9]' <<<'$age'"
+copied=$(m "curl -s http://127.0.0.1:9100/metrics | grep '^blueprint_backup_offsite_last_copy_timestamp_seconds' | sort" || true)
+check "monitoring: and when a backup of each last reached the off-host repository ($copied)" bash -c "grep -q 'site=\"shop\"} [0-9]' <<<'$copied' && grep -q 'site=\"wiki\"} [0-9]' <<<'$copied'"
 security_deploy_history
 security_deploy_user_race
 security_lock

@@ -14,6 +14,7 @@ mod gixy;
 mod host;
 mod logrotate;
 mod nginx;
+mod offsite;
 mod ports;
 mod postgres;
 mod prometheus;
