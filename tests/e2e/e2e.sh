@@ -94,7 +94,7 @@ check "bundle passes shellcheck -x" bash -c "cd '$bundle' && shellcheck -x setup
 
 # --- scenarios -----------------------------------------------------------------------------------
 time_first=- time_rerun=- time_acme=-
-for scenario in ${E2E_SCENARIOS:-apply kills example}; do
+for scenario in ${E2E_SCENARIOS:-apply kills example offsite}; do
     [[ $scenario == example && $os != debian-12 ]] && continue # both example machines: Debian pass
     # shellcheck source=/dev/null
     . "$here/scenario-$scenario.sh"
