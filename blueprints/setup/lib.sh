@@ -217,17 +217,21 @@ bp_own() {
     BP_CHANGES+=("fixed mode/owner of $path")
 }
 
-# bp_replace DEST MODE OWNER GROUP < content: written to a temp file beside DEST (its directory
-# is root's), given its mode and owner before anything is in it, then renamed over DEST.
+# bp_stage DEST MODE OWNER GROUP < content: a temp file beside DEST (its directory is root's),
+# given its mode and owner before anything is in it, holding stdin; its path in BP_STAGED.
+bp_stage() {
+    bp_clean_tmp "$1"
+    BP_STAGED=$(mktemp "${1%/*}/.${1##*/}.bp-XXXXXX")
+    chown "$3:$4" -- "$BP_STAGED"
+    chmod "$2" -- "$BP_STAGED"
+    cat >"$BP_STAGED"
+}
+
+# bp_replace DEST MODE OWNER GROUP < content: staged beside DEST, then renamed over it.
 bp_replace() {
-    local dest=$1 tmp
-    bp_clean_tmp "$dest"
-    tmp=$(mktemp "${dest%/*}/.${dest##*/}.bp-XXXXXX")
-    chown "$3:$4" -- "$tmp"
-    chmod "$2" -- "$tmp"
-    cat >"$tmp"
-    mv -fT -- "$tmp" "$dest"
-    bp_forget "$dest"
+    bp_stage "$@"
+    mv -fT -- "$BP_STAGED" "$1"
+    bp_forget "$1"
 }
 
 # True when DEST is a regular file (not a symlink) with the content of SRC.
@@ -890,16 +894,13 @@ bp_offsite() {
 # bp_create DEST < content: a new root 0600 file, written beside DEST and linked into place
 # only while DEST does not exist (a link never replaces a file).
 bp_create() {
-    local dest=$1 tmp
-    bp_clean_tmp "$dest"
-    tmp=$(mktemp "${dest%/*}/.${dest##*/}.bp-XXXXXX")
-    chmod 0600 -- "$tmp"
-    cat >"$tmp"
-    if ! ln -T -- "$tmp" "$dest"; then
-        rm -f -- "$tmp"
+    local dest=$1
+    bp_stage "$dest" 0600 root root
+    if ! ln -T -- "$BP_STAGED" "$dest"; then
+        rm -f -- "$BP_STAGED"
         bp_die "$dest appeared while it was being made; nothing replaced it"
     fi
-    rm -f -- "$tmp"
+    rm -f -- "$BP_STAGED"
     bp_forget "$dest"
 }
 

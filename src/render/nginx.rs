@@ -80,10 +80,9 @@ struct SiteView<'a> {
     client_max_body_size: &'a str,
     cloudflare: bool,
     static_root: Option<String>,
-    /// `paths`: each URL prefix with the directory nginx aliases it to (with a trailing `/`).
+    /// `paths`, then `uploads_url`: each URL prefix with the directory nginx aliases it to
+    /// (with a trailing `/`).
     paths: Vec<PathView<'a>>,
-    /// `uploads_url` with the uploads directory (with a trailing `/`).
-    uploads: Option<PathView<'a>>,
     spa: bool,
     immutable: &'a [String],
     /// A private site's networks; empty for a public one.
@@ -108,6 +107,8 @@ struct SiteView<'a> {
 struct PathView<'a> {
     prefix: &'a str,
     alias: String,
+    /// The site's uploads (visitors' files), served sandboxed, rather than its release's.
+    uploads: bool,
 }
 
 #[derive(Serialize)]
@@ -201,12 +202,14 @@ pub(super) fn render_site(renderer: &Renderer, site: &Site, bundle: &mut Bundle)
                 prefix,
                 // Both end in `/`: an alias without it would let `/static../x` escape.
                 alias: layout::site_path(&site.name, &["current/", dir, "/"].concat()),
+                uploads: false,
             })
+            .chain(site.uploads_url.as_deref().map(|prefix| PathView {
+                prefix,
+                alias: [layout::uploads_dir(&site.name).as_str(), "/"].concat(),
+                uploads: true,
+            }))
             .collect(),
-        uploads: site.uploads_url.as_deref().map(|prefix| PathView {
-            prefix,
-            alias: [layout::uploads_dir(&site.name).as_str(), "/"].concat(),
-        }),
         spa: site.spa,
         immutable: &site.immutable,
         allow_from: &site.allow_from,

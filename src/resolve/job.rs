@@ -5,9 +5,8 @@
 
 use toml::Spanned;
 
-use super::invalid::Invalid;
 use super::process::RawLimits;
-use super::{calendar, command, duration, names, Resolver};
+use super::{calendar, duration, names, Resolver};
 use crate::model::{Host, Job, SiteName};
 use crate::raw::{RawJob, SpannedString};
 
@@ -25,19 +24,12 @@ impl Resolver<'_> {
         let job = raw.get_ref();
         let checked_name = self.check(name.span(), names::service_name(name.get_ref()));
         let (argv, package) = self.process_command(&job.run, host);
-        let argv_ref = argv.as_deref().unwrap_or_default();
-        for variable in command::PORT_VARIABLES
-            .into_iter()
-            .filter(|v| command::mentions(argv_ref, v))
-        {
-            self.report(
-                job.run.span(),
-                Invalid::new(
-                    format!("a job has no `${variable}`"),
-                    "a job listens on nothing; pass what it needs through `env`",
-                ),
-            );
-        }
+        self.no_port_variables(
+            argv.as_deref(),
+            job.run.span(),
+            "a job",
+            "a job listens on nothing; pass what it needs through `env`",
+        );
         let schedule = self.check(
             job.schedule.span(),
             calendar::calendar(job.schedule.get_ref()),

@@ -20,6 +20,25 @@ pub(super) struct RawLimits<'a> {
 }
 
 impl Resolver<'_> {
+    /// Reports each port variable (`$PORT`, `$METRICS_PORT`) that `argv` of a process listening
+    /// on nothing (`what`: a job, the release phase) names at `span`: systemd would expand it
+    /// to nothing.
+    pub(super) fn no_port_variables(
+        &mut self,
+        argv: Option<&[String]>,
+        span: Range<usize>,
+        what: &str,
+        help: &str,
+    ) {
+        let argv = argv.unwrap_or_default();
+        for variable in command::PORT_VARIABLES {
+            if command::mentions(argv, variable) {
+                let message = format!("{what} has no `${variable}`");
+                self.report(span.clone(), Invalid::new(message, help));
+            }
+        }
+    }
+
     /// `run` as argv, and the distribution package of its executable (when a system one).
     pub(super) fn process_command(
         &mut self,

@@ -4,9 +4,8 @@
 
 use toml::Spanned;
 
-use super::invalid::Invalid;
 use super::process::RawLimits;
-use super::{command, names, Resolver};
+use super::{names, Resolver};
 use crate::model::{Host, Release, SiteName};
 
 impl Resolver<'_> {
@@ -17,19 +16,12 @@ impl Resolver<'_> {
         site: Option<&SiteName>,
     ) -> Option<Release> {
         let (argv, package) = self.process_command(raw, host);
-        let argv_ref = argv.as_deref().unwrap_or_default();
-        for variable in command::PORT_VARIABLES
-            .into_iter()
-            .filter(|v| command::mentions(argv_ref, v))
-        {
-            self.report(
-                raw.span(),
-                Invalid::new(
-                    format!("the release phase has no `${variable}`"),
-                    "it runs before the release listens anywhere; pass what it needs through `env`",
-                ),
-            );
-        }
+        self.no_port_variables(
+            argv.as_deref(),
+            raw.span(),
+            "the release phase",
+            "it runs before the release listens anywhere; pass what it needs through `env`",
+        );
         let runtime = self.process_runtime(None, argv.as_ref());
         let limits = self.process_limits(
             &RawLimits {
