@@ -211,7 +211,7 @@ one_pass() {
         touch "$work/$os/loop-$site.stop"
         wait "$loop"
         out="$(grep -cvx 200 "$work/$os/loop-$site" || true) of $(wc -l <"$work/$os/loop-$site")"
-        check "$os: redeploy $site while a client polls it: exit $rc, $out requests failed" bash -c "test $rc = 0 && [[ '$out' == '0 of '* ]] && test \$(cut -d' ' -f3 <<<'$out') -ge 20"
+        check "$os: redeploy $site while a client polls it: exit $rc, $out requests failed" bash -c "test $rc = 0 && [[ '$out' == '0 of '* ]] && test \$(cut -d' ' -f3 <<<'$out') -ge 5"
     done
 
     # FastAPI: $HOST/$PORT expanded by systemd, its own database, refused by another site's.
